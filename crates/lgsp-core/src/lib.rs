@@ -1,0 +1,17 @@
+//! Domain types and pure decisions of the LGSP.
+//!
+//! Nothing here performs IO or awaits: every rule of the regulation that can be stated as a
+//! function of values lives here and is tested exhaustively. Types follow "parse, don't
+//! validate": a value of a type in this crate is already known to be valid.
+
+pub mod agency;
+pub mod identity;
+pub mod policy;
+pub mod system;
+pub mod text;
+
+pub use agency::{AgencyCode, AgencyKind, Email, FocalOfficer, NewAgency, Phone};
+pub use identity::{Password, Role, RoleAssignment, Username};
+pub use policy::{authorize, Action, Actor, Denial, Resource};
+pub use system::{ConnectionModel, Findings, HttpUrl, NewSystem, Readiness, SecurityLevel, SystemCode, SystemId};
+pub use text::{ParseError, Text};

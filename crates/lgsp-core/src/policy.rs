@@ -1,0 +1,386 @@
+//! Who may do what: every authorisation decision of the platform, as pure functions.
+//!
+//! Handlers describe the request as an [`Actor`], an [`Action`] and a [`Resource`] and ask
+//! [`authorize`]. Keeping the whole rule set in one function makes it reviewable in one place and
+//! testable as a matrix (see the tests at the bottom).
+
+use crate::identity::{Role, RoleAssignment, Username};
+use crate::{AgencyCode, SystemId};
+
+/// Whoever is making a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// Nobody signed in: a citizen browsing the portal, or a script without credentials.
+    Anonymous,
+    /// A signed-in person acting in one role.
+    Person {
+        username: Username,
+        assignment: RoleAssignment,
+    },
+    /// A consumer or provider system authenticated by its client credentials.
+    System(SystemId),
+}
+
+impl Actor {
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Self::Person { assignment, .. } => Some(assignment.role()),
+            _ => None,
+        }
+    }
+
+    fn agency_admin_of(&self, agency: &AgencyCode) -> bool {
+        matches!(self, Self::Person { assignment, .. }
+            if assignment.role() == Role::AgencyAdmin && assignment.agency() == Some(agency))
+    }
+
+    fn is(&self, role: Role) -> bool {
+        self.role() == Some(role)
+    }
+}
+
+/// What the actor wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    /// Disable a user or revoke a client; nothing is ever hard-deleted.
+    Revoke,
+    /// Record a connection-readiness assessment of a system (Q21.3).
+    Assess,
+}
+
+impl Action {
+    pub const ALL: [Action; 5] = [
+        Self::Read,
+        Self::Create,
+        Self::Update,
+        Self::Revoke,
+        Self::Assess,
+    ];
+}
+
+/// What the action is applied to, with the facts the decision depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource<'a> {
+    /// The agency registry, or one agency in it.
+    Agency(Option<&'a AgencyCode>),
+    /// An information system of an agency (`None`: the registry across agencies).
+    System(Option<&'a AgencyCode>),
+    /// A person's account: the agency it belongs to, the role it has (or would get) and its
+    /// username when it exists. `None` agency with no role: the user directory as a whole.
+    User {
+        agency: Option<&'a AgencyCode>,
+        role: Option<Role>,
+        username: Option<&'a Username>,
+    },
+    /// Client credentials of a system of an agency (`None`: the list across agencies).
+    Client(Option<&'a AgencyCode>),
+    /// The signed-in console.
+    Console,
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denial {
+    /// Nobody is signed in, and the resource is not public: 401.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Signed in, but not allowed: 403.
+    #[error("not allowed")]
+    Forbidden,
+}
+
+/// Decides whether `actor` may perform `action` on `resource`.
+pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Result<(), Denial> {
+    if allows(actor, action, resource) {
+        Ok(())
+    } else if *actor == Actor::Anonymous {
+        Err(Denial::Unauthenticated)
+    } else {
+        Err(Denial::Forbidden)
+    }
+}
+
+fn allows(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
+    use Action::*;
+    let operator = actor.is(Role::Operator);
+    match (resource, action) {
+        // The agency registry and focal officers are public (Q8.2, Q12).
+        (Resource::Agency(_), Read) => true,
+        (Resource::Agency(_), Create) => operator,
+        (Resource::Agency(Some(agency)), Update) => operator || actor.agency_admin_of(agency),
+        (Resource::Agency(_), _) => false,
+
+        // Agencies look up each other's systems to connect (Q7.1, Q7.3); the public does not
+        // see internal addresses.
+        (Resource::System(_), Read) => {
+            operator
+                || actor.is(Role::Approver)
+                || actor.is(Role::Auditor)
+                || actor.is(Role::AgencyAdmin)
+        }
+        (Resource::System(Some(agency)), Create | Update | Revoke) => {
+            operator || actor.agency_admin_of(agency)
+        }
+        (Resource::System(Some(_)), Assess) => operator,
+        (Resource::System(_), _) => false,
+
+        (
+            Resource::User {
+                agency,
+                role,
+                username,
+            },
+            action,
+        ) => {
+            let is_self = matches!((actor, username),
+                (Actor::Person { username: me, .. }, Some(them)) if me == them);
+            let admin_of_target = agency.is_some_and(|agency| actor.agency_admin_of(agency));
+            match action {
+                Read => {
+                    operator
+                        || actor.is(Role::Auditor)
+                        || is_self
+                        || admin_of_target
+                        || (agency.is_none() && role.is_none() && actor.is(Role::AgencyAdmin))
+                }
+                // An agency administrator manages the administrators of its own agency only;
+                // every other role is given by the operator.
+                Create | Update | Revoke => {
+                    operator || (admin_of_target && role == Some(Role::AgencyAdmin) && !is_self)
+                }
+                Assess => false,
+            }
+        }
+
+        (Resource::Client(agency), Read) => {
+            operator
+                || actor.is(Role::Auditor)
+                || match agency {
+                    Some(agency) => actor.agency_admin_of(agency),
+                    None => actor.is(Role::AgencyAdmin),
+                }
+        }
+        (Resource::Client(Some(agency)), Create | Update | Revoke) => {
+            operator || actor.agency_admin_of(agency)
+        }
+        (Resource::Client(_), _) => false,
+
+        (Resource::Console, Read) => matches!(actor, Actor::Person { .. }),
+        (Resource::Console, _) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SystemCode;
+    use proptest::prelude::*;
+
+    fn code(s: &str) -> AgencyCode {
+        AgencyCode::parse(s).unwrap()
+    }
+
+    const OWN: &str = "000.00.05.H35";
+    const OTHER: &str = "000.00.06.H35";
+
+    fn person(name: &str, role: Role, agency: Option<&str>) -> Actor {
+        Actor::Person {
+            username: Username::parse(name).unwrap(),
+            assignment: RoleAssignment::new(role, agency.map(code)).unwrap(),
+        }
+    }
+
+    /// The actors of the matrix, in column order.
+    fn actors() -> Vec<(&'static str, Actor)> {
+        vec![
+            ("anon", Actor::Anonymous),
+            ("citizen", person("citizen", Role::Citizen, None)),
+            ("operator", person("operator", Role::Operator, Some("000.00.12.H35"))),
+            ("approver", person("approver", Role::Approver, Some("000.00.00.H35"))),
+            ("auditor", person("auditor", Role::Auditor, Some("000.00.20.H35"))),
+            ("admin", person("admin", Role::AgencyAdmin, Some(OWN))),
+            (
+                "system",
+                Actor::System(SystemId {
+                    agency: code(OWN),
+                    code: SystemCode::parse("mot-cua").unwrap(),
+                }),
+            ),
+        ]
+    }
+
+    /// The role × resource × action matrix. Columns: anon, citizen, operator, approver, auditor,
+    /// agency admin of the agency "own", a system of "own". `Y` allowed, `.` refused.
+    /// Resources name the agency they belong to: "own" or "other".
+    const MATRIX: &str = "
+        agency(all)      read    Y Y Y Y Y Y Y
+        agency(all)      create  . . Y . . . .
+        agency(own)      update  . . Y . . Y .
+        agency(other)    update  . . Y . . . .
+        agency(own)      revoke  . . . . . . .
+        system(all)      read    . . Y Y Y Y .
+        system(own)      read    . . Y Y Y Y .
+        system(other)    read    . . Y Y Y Y .
+        system(own)      create  . . Y . . Y .
+        system(other)    create  . . Y . . . .
+        system(own)      update  . . Y . . Y .
+        system(other)    update  . . Y . . . .
+        system(own)      revoke  . . Y . . Y .
+        system(own)      assess  . . Y . . . .
+        user(all)        read    . . Y . Y Y .
+        user(own-admin)  read    . . Y . Y Y .
+        user(other-admin) read   . . Y . Y . .
+        user(own-admin)  create  . . Y . . Y .
+        user(other-admin) create . . Y . . . .
+        user(own-operator) create . . Y . . . .
+        user(own-admin)  update  . . Y . . Y .
+        user(own-admin)  revoke  . . Y . . Y .
+        user(self)       read    . . Y . Y Y .
+        user(self)       revoke  . . Y . . . .
+        client(all)      read    . . Y . Y Y .
+        client(own)      read    . . Y . Y Y .
+        client(other)    read    . . Y . Y . .
+        client(own)      create  . . Y . . Y .
+        client(other)    create  . . Y . . . .
+        client(own)      revoke  . . Y . . Y .
+        console          read    . Y Y Y Y Y .
+        console          update  . . . . . . .
+    ";
+
+    #[test]
+    fn role_resource_action_matrix() {
+        let own = code(OWN);
+        let other = code(OTHER);
+        let colleague = Username::parse("colleague").unwrap();
+        let admin = Username::parse("admin").unwrap();
+        for line in MATRIX.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            let (resource_name, action_name, expected) = (cells[0], cells[1], &cells[2..]);
+            let resource = match resource_name {
+                "agency(all)" => Resource::Agency(None),
+                "agency(own)" => Resource::Agency(Some(&own)),
+                "agency(other)" => Resource::Agency(Some(&other)),
+                "system(all)" => Resource::System(None),
+                "system(own)" => Resource::System(Some(&own)),
+                "system(other)" => Resource::System(Some(&other)),
+                "user(all)" => Resource::User {
+                    agency: None,
+                    role: None,
+                    username: None,
+                },
+                "user(own-admin)" => Resource::User {
+                    agency: Some(&own),
+                    role: Some(Role::AgencyAdmin),
+                    username: Some(&colleague),
+                },
+                "user(other-admin)" => Resource::User {
+                    agency: Some(&other),
+                    role: Some(Role::AgencyAdmin),
+                    username: Some(&colleague),
+                },
+                "user(own-operator)" => Resource::User {
+                    agency: Some(&own),
+                    role: Some(Role::Operator),
+                    username: None,
+                },
+                // The agency administrator's own account; other actors see a colleague's.
+                "user(self)" => Resource::User {
+                    agency: Some(&own),
+                    role: Some(Role::AgencyAdmin),
+                    username: Some(&admin),
+                },
+                "client(all)" => Resource::Client(None),
+                "client(own)" => Resource::Client(Some(&own)),
+                "client(other)" => Resource::Client(Some(&other)),
+                "console" => Resource::Console,
+                other => panic!("unknown resource {other}"),
+            };
+            let action = match action_name {
+                "read" => Action::Read,
+                "create" => Action::Create,
+                "update" => Action::Update,
+                "revoke" => Action::Revoke,
+                "assess" => Action::Assess,
+                other => panic!("unknown action {other}"),
+            };
+            let actors = actors();
+            assert_eq!(expected.len(), actors.len(), "{line}");
+            for ((name, actor), cell) in actors.iter().zip(expected) {
+                let allowed = authorize(actor, action, resource).is_ok();
+                assert_eq!(
+                    allowed,
+                    *cell == "Y",
+                    "{name} {action_name} {resource_name}: expected {cell}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn anonymous_refusals_are_unauthenticated_and_others_forbidden() {
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::Read, Resource::System(None)),
+            Err(Denial::Unauthenticated)
+        );
+        assert_eq!(
+            authorize(
+                &person("citizen", Role::Citizen, None),
+                Action::Read,
+                Resource::System(None)
+            ),
+            Err(Denial::Forbidden)
+        );
+    }
+
+    fn any_role() -> impl Strategy<Value = Role> {
+        proptest::sample::select(Role::ALL.to_vec())
+    }
+
+    fn any_action() -> impl Strategy<Value = Action> {
+        proptest::sample::select(Action::ALL.to_vec())
+    }
+
+    proptest! {
+        /// Nothing an agency administrator does reaches into another agency's systems, clients
+        /// or staff.
+        #[test]
+        fn agency_admin_never_writes_to_another_agency(
+            own_group in 0u8..50, other_group in 50u8..99, role in any_role(), action in any_action()
+        ) {
+            prop_assume!(action != Action::Read);
+            let own = code(&format!("000.00.{own_group:02}.H35"));
+            let other = code(&format!("000.00.{other_group:02}.H35"));
+            let admin = Actor::Person {
+                username: Username::parse("admin").unwrap(),
+                assignment: RoleAssignment::new(Role::AgencyAdmin, Some(own)).unwrap(),
+            };
+            for resource in [
+                Resource::Agency(Some(&other)),
+                Resource::System(Some(&other)),
+                Resource::Client(Some(&other)),
+                Resource::User { agency: Some(&other), role: Some(role), username: None },
+            ] {
+                prop_assert_eq!(authorize(&admin, action, resource), Err(Denial::Forbidden));
+            }
+        }
+
+        /// The only thing open to anonymous callers is reading the agency registry.
+        #[test]
+        fn anonymous_reads_only_the_agency_registry(action in any_action(), group in 0u8..99) {
+            let agency = code(&format!("000.00.{group:02}.H35"));
+            for resource in [
+                Resource::Agency(Some(&agency)),
+                Resource::System(Some(&agency)),
+                Resource::Client(Some(&agency)),
+                Resource::User { agency: Some(&agency), role: None, username: None },
+                Resource::Console,
+            ] {
+                let expected = matches!((resource, action), (Resource::Agency(_), Action::Read));
+                prop_assert_eq!(authorize(&Actor::Anonymous, action, resource).is_ok(), expected);
+            }
+        }
+    }
+}
