@@ -112,7 +112,10 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains('@');
-        if local.is_empty() || !domain_ok || value.len() > 254 || value.contains(char::is_whitespace)
+        if local.is_empty()
+            || !domain_ok
+            || value.len() > 254
+            || value.contains(char::is_whitespace)
         {
             return Err(invalid());
         }

@@ -198,9 +198,18 @@ mod tests {
         vec![
             ("anon", Actor::Anonymous),
             ("citizen", person("citizen", Role::Citizen, None)),
-            ("operator", person("operator", Role::Operator, Some("000.00.12.H35"))),
-            ("approver", person("approver", Role::Approver, Some("000.00.00.H35"))),
-            ("auditor", person("auditor", Role::Auditor, Some("000.00.20.H35"))),
+            (
+                "operator",
+                person("operator", Role::Operator, Some("000.00.12.H35")),
+            ),
+            (
+                "approver",
+                person("approver", Role::Approver, Some("000.00.00.H35")),
+            ),
+            (
+                "auditor",
+                person("auditor", Role::Auditor, Some("000.00.20.H35")),
+            ),
             ("admin", person("admin", Role::AgencyAdmin, Some(OWN))),
             (
                 "system",

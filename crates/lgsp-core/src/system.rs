@@ -15,7 +15,10 @@ string_newtype! {
 impl SystemCode {
     pub fn parse(value: impl AsRef<str>) -> Result<Self, ParseError> {
         let value = value.as_ref();
-        let first_ok = value.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+        let first_ok = value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
         let rest_ok = value
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
@@ -93,7 +96,10 @@ impl HttpUrl {
     /// service URL belongs to a registered system.
     pub fn authority(&self) -> String {
         let rest = self.0.split_once("://").map_or("", |(_, rest)| rest);
-        rest.split(['/', '?']).next().unwrap_or_default().to_ascii_lowercase()
+        rest.split(['/', '?'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
     }
 }
 
@@ -265,10 +271,9 @@ mod tests {
             serde_json::from_str::<Readiness>(r#"{"status":"needs_upgrade","findings":[]}"#)
                 .is_err()
         );
-        let readiness: Readiness = serde_json::from_str(
-            r#"{"status":"needs_upgrade","findings":["Chưa hỗ trợ TLS"]}"#,
-        )
-        .unwrap();
+        let readiness: Readiness =
+            serde_json::from_str(r#"{"status":"needs_upgrade","findings":["Chưa hỗ trợ TLS"]}"#)
+                .unwrap();
         assert_eq!(readiness.findings().len(), 1);
     }
 

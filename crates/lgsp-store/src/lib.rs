@@ -1,1 +1,176 @@
-pub fn x(){}
+//! Storage of the LGSP on SQLite (the embedded default) or PostgreSQL (production).
+//!
+//! One [`Store`] serves both backends. The SQL is written once in the dialect both accept
+//! (`$n` parameters, `RETURNING`, `ON CONFLICT`); [`on_pool!`] runs it on whichever pool is
+//! active, so the two backends cannot drift apart query by query. Schemas differ only in types
+//! and live in `migrations/sqlite` and `migrations/postgres`, embedded in the binary and applied
+//! at start.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::SqliteSynchronous;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+mod agencies;
+mod clients;
+pub mod scratch;
+mod sessions;
+mod systems;
+mod users;
+
+pub use agencies::{Agency, AgencyPatch, FocalOfficerTerm};
+pub use clients::{Client, NewClient};
+pub use sessions::{Session, SessionKind};
+pub use systems::{System, SystemPatch};
+pub use users::{NewUser, User, UserPatch};
+
+/// A point in time, always UTC.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// Runs `$body` with `$pool` bound to the active backend's pool. The body is compiled once per
+/// backend, so every query is type-checked against both drivers.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// Which database engine a [`Store`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// What went wrong in storage. `NotFound`, `Conflict` and `MissingReference` carry messages safe
+/// to show to the caller; the others are internal.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    MissingReference(String),
+    #[error("stored value is invalid: {0}")]
+    Corrupt(String),
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to [`StoreError::Conflict`] with `message`, a
+    /// foreign-key violation to [`StoreError::MissingReference`], and anything else unchanged.
+    pub(crate) fn on_constraint(message: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Self {
+        move |error| match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict(message.into()),
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                Self::MissingReference("a referenced record does not exist".into())
+            }
+            _ => Self::Database(error),
+        }
+    }
+}
+
+impl From<lgsp_core::ParseError> for StoreError {
+    fn from(error: lgsp_core::ParseError) -> Self {
+        Self::Corrupt(error.0)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The platform's storage.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl Store {
+    /// Connects to `url`: `postgres://…` / `postgresql://…` for PostgreSQL, `sqlite://PATH` or a
+    /// plain file path for SQLite (created if missing). Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Self {
+                pool: Pool::Postgres(pool),
+            })
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            Self::open_sqlite(Path::new(path)).await
+        }
+    }
+
+    /// Opens (creating if needed) a SQLite database file in WAL mode with foreign keys on.
+    pub async fn open_sqlite(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+        })
+    }
+
+    /// Applies the embedded migrations of the active backend that have not run yet.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Answers whether the database can be reached and queried (`/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes every connection, waiting for queries in flight.
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// The current time, truncated to microseconds so that both backends store it exactly.
+pub fn now() -> Timestamp {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().trunc_subsecs(6)
+}
