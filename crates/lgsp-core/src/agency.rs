@@ -42,6 +42,7 @@ impl AgencyCode {
 /// grouping and the annual report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AgencyKind {
     /// *Ủy ban nhân dân tỉnh* — the provincial People's Committee.
     ProvincialCommittee,
@@ -148,6 +149,7 @@ impl Phone {
 /// The one named contact of an agency for connection and sharing matters (Q8.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FocalOfficer {
     pub name: Text,
     pub title: Text,
@@ -158,6 +160,7 @@ pub struct FocalOfficer {
 /// An agency ready to be registered. It cannot exist without its focal officer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewAgency {
     pub code: AgencyCode,
     pub name: Text,

@@ -8,6 +8,7 @@ use crate::AgencyCode;
 /// The role a person acts in. Each maps to a body named by the regulation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     /// Platform operator — *Sở Thông tin và Truyền thông* runs the platform (Q17).
     Operator,
@@ -128,6 +129,7 @@ impl std::fmt::Debug for Password {
 /// always has an agency; a citizen never has one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RoleAssignmentParts", into = "RoleAssignmentParts")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoleAssignment {
     role: Role,
     agency: Option<AgencyCode>,

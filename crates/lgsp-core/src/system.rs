@@ -35,6 +35,7 @@ impl SystemCode {
 /// under Decree 85/2016/NĐ-CP (Q10.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "i64", into = "i64")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SecurityLevel(u8);
 
 impl SecurityLevel {
@@ -107,6 +108,7 @@ impl HttpUrl {
 /// channel, which must then be described.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "model", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ConnectionModel {
     Lgsp,
     Other { description: Text },
@@ -147,6 +149,7 @@ impl ConnectionModel {
 /// Whether an existing system can connect to the shared database system (Q21.3.a–b).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Readiness {
     /// Not assessed yet.
     Unassessed,
@@ -190,6 +193,7 @@ impl Readiness {
 /// At least one finding: a system that needs upgrading must say why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "Vec<Text>", into = "Vec<Text>")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Findings(Vec<Text>);
 
 impl Findings {
@@ -223,6 +227,7 @@ impl From<Findings> for Vec<Text> {
 /// An information system ready to be registered under its agency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewSystem {
     pub code: SystemCode,
     pub name: Text,
@@ -235,6 +240,7 @@ pub struct NewSystem {
 
 /// The agency a system belongs to, with the system's code: its identity on the platform.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SystemId {
     pub agency: AgencyCode,
     pub code: SystemCode,

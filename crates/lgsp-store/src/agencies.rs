@@ -1,5 +1,6 @@
 //! Agencies and the history of their focal officers.
 
+use chrono::{DateTime, Utc};
 use lgsp_core::{AgencyCode, AgencyKind, Email, FocalOfficer, NewAgency, Phone, Text};
 use serde::Serialize;
 
@@ -7,22 +8,24 @@ use crate::{now, on_pool, Result, Store, StoreError, Timestamp};
 
 /// A registered agency with its current focal officer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Agency {
     pub code: AgencyCode,
     pub name: Text,
     pub parent: Option<AgencyCode>,
     pub kind: AgencyKind,
     pub focal_officer: FocalOfficer,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// One focal officer's term at an agency; the current term has no `valid_to`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FocalOfficerTerm {
     pub officer: FocalOfficer,
-    pub valid_from: Timestamp,
-    pub valid_to: Option<Timestamp>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_to: Option<DateTime<Utc>>,
     /// Who appointed this officer on the platform (`None` for the first, or for seeded data).
     pub changed_by: Option<String>,
 }

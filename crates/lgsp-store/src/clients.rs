@@ -1,5 +1,6 @@
 //! OAuth2 client credentials of information systems.
 
+use chrono::{DateTime, Utc};
 use lgsp_core::{AgencyCode, SystemCode, SystemId, Text};
 use serde::Serialize;
 
@@ -7,12 +8,13 @@ use crate::{now, on_pool, Result, Store, StoreError, Timestamp};
 
 /// Client credentials of a system. The secret's hash is never part of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Client {
     pub client_id: String,
     pub name: Text,
     pub system: SystemId,
-    pub created_at: Timestamp,
-    pub revoked_at: Option<Timestamp>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// Credentials to register; the secret is already hashed by the caller.

@@ -1,5 +1,6 @@
 //! Information systems of agencies and their connection-readiness assessments.
 
+use chrono::{DateTime, Utc};
 use lgsp_core::{
     AgencyCode, ConnectionModel, HttpUrl, NewSystem, Readiness, SecurityLevel, SystemCode,
     SystemId, Text,
@@ -11,6 +12,7 @@ use crate::{now, on_pool, Result, Store, StoreError, Timestamp};
 
 /// A registered information system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct System {
     pub agency: AgencyCode,
     pub code: SystemCode,
@@ -20,10 +22,10 @@ pub struct System {
     pub base_url: HttpUrl,
     pub health_url: Option<HttpUrl>,
     pub readiness: Readiness,
-    pub readiness_assessed_at: Option<Timestamp>,
+    pub readiness_assessed_at: Option<DateTime<Utc>>,
     pub readiness_assessed_by: Option<String>,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl System {

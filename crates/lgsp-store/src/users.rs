@@ -1,5 +1,6 @@
 //! People's accounts.
 
+use chrono::{DateTime, Utc};
 use lgsp_core::identity::RoleAssignment;
 use lgsp_core::{AgencyCode, Email, Role, Text, Username};
 use serde::Serialize;
@@ -8,6 +9,7 @@ use crate::{now, on_pool, Result, Store, StoreError, Timestamp};
 
 /// A person's account. The password hash is never part of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     #[serde(skip)]
     pub id: i64,
@@ -17,8 +19,8 @@ pub struct User {
     #[serde(flatten)]
     pub assignment: RoleAssignment,
     pub disabled: bool,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// An account to create; the password is already hashed by the caller.

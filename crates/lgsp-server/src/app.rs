@@ -1,0 +1,241 @@
+//! Assembling the application: shared state, the router with its layers, serving and graceful
+//! shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::header::{
+    CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderName, HeaderValue, Request};
+use axum::routing::get;
+use axum::{middleware, Router};
+use lgsp_store::Store;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::keys::Keyring;
+use crate::settings::Settings;
+use crate::{agencies, auth, clients, console, ops, portal, systems, users};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub keys: Arc<Keyring>,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    /// The name shown at the top of every page.
+    pub fn platform_name(&self) -> String {
+        self.settings
+            .platform_name
+            .clone()
+            .unwrap_or_else(|| "Nền tảng tích hợp, chia sẻ dữ liệu (LGSP)".into())
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "LGSP API",
+        description = "REST API of the provincial data integration and sharing platform (LGSP). \
+            Errors are RFC 9457 problems with a stable `code`; see `/docs/errors`."
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Signing in: people (sessions) and systems (OAuth2)"),
+        (name = "agencies", description = "Agencies and their focal officers (Q8.2)"),
+        (name = "systems", description = "Information systems (Q7.1, Q9, Q10.2, Q21.3)"),
+        (name = "users", description = "People's accounts and roles"),
+        (name = "clients", description = "Client credentials of systems"),
+        (name = "operations", description = "Probes"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A person's token from /api/v1/auth/login, or a system's access token from /oauth/token",
+                    ))
+                    .build(),
+            ),
+        );
+        openapi.security = Some(vec![
+            utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
+            utoipa::openapi::security::SecurityRequirement::default(),
+        ]);
+    }
+}
+
+/// The documented routes: `/api/v1/*`, the token endpoints and the probes, with their OpenAPI
+/// document. Every route of the REST API is registered here, so none can go undocumented.
+pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let api = OpenApiRouter::new()
+        .merge(auth::api_routes())
+        .merge(agencies::routes())
+        .merge(systems::routes())
+        .merge(users::routes())
+        .merge(clients::routes());
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api)
+        .merge(auth::token_routes())
+        .merge(ops::routes())
+        .split_for_parts()
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let (api, mut openapi) = documented_routes();
+    openapi.paths.paths.insert(
+        "/api/v1/openapi.json".into(),
+        utoipa::openapi::path::PathItem::new(
+            utoipa::openapi::HttpMethod::Get,
+            utoipa::openapi::path::OperationBuilder::new()
+                .summary(Some("This OpenAPI 3.1 document"))
+                .tag("operations")
+                .response("200", utoipa::openapi::Response::new("OpenAPI document")),
+        ),
+    );
+    let openapi = Arc::new(openapi);
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let max_body = state.settings.max_body_bytes;
+
+    Router::new()
+        .merge(api)
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let openapi = Arc::clone(&openapi);
+                async move { axum::Json(openapi.as_ref().clone()) }
+            }),
+        )
+        .route("/docs/errors", get(errors_doc))
+        .merge(portal::routes())
+        .merge(console::routes())
+        .fallback(portal::not_found)
+        .method_not_allowed_fallback(portal::method_not_allowed)
+        .layer(middleware::from_fn(ops::record_metrics))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(
+                    x_request_id.clone(),
+                    ops::MakeRequestUuidV7,
+                ))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                        let request_id = request
+                            .extensions()
+                            .get::<RequestId>()
+                            .and_then(|id| id.header_value().to_str().ok())
+                            .unwrap_or_default();
+                        tracing::info_span!(
+                            "request",
+                            method = %request.method(),
+                            path = %request.uri().path(),
+                            request_id,
+                        )
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(x_request_id))
+                .layer(CatchPanicLayer::custom(ops::panic_response))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(
+                        "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+                         script-src 'self'; object-src 'none'; base-uri 'none'; \
+                         form-action 'self'; frame-ancestors 'none'",
+                    ),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    REFERRER_POLICY,
+                    HeaderValue::from_static("same-origin"),
+                )),
+        )
+        .with_state(state)
+}
+
+async fn errors_doc() -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/markdown; charset=utf-8",
+        )],
+        crate::error::errors_markdown(),
+    )
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight
+/// finish.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let purge = tokio::spawn(purge_sessions(state.store.clone()));
+    let served = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    purge.abort();
+    served
+}
+
+/// Removes expired sessions every hour.
+async fn purge_sessions(store: Store) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match store.purge_expired_sessions().await {
+            Ok(count) if count > 0 => tracing::info!(count, "expired sessions removed"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = ?error, "could not remove expired sessions"),
+        }
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(error = ?error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

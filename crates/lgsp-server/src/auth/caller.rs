@@ -1,0 +1,187 @@
+//! Who is calling: a person (browser session or API token), a system (access token), or nobody.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use lgsp_core::{authorize, Action, Actor, Resource, SystemCode, SystemId};
+use lgsp_store::{SessionKind, User};
+
+use super::jwt;
+use super::secrets::{constant_time_eq, sha256_hex};
+use crate::app::AppState;
+use crate::error::{ApiError, ErrorCode};
+
+/// Name of the cookie that carries a browser session token.
+pub const SESSION_COOKIE: &str = "lgsp_session";
+/// Header a browser script sends with unsafe API requests, carrying the session's CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    /// The account of a signed-in person.
+    pub user: Option<User>,
+    /// Present when the person is signed in through a browser session.
+    pub web_session: Option<WebSession>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebSession {
+    pub token_hash: String,
+    pub csrf_token: String,
+}
+
+impl Caller {
+    pub fn anonymous() -> Self {
+        Self {
+            actor: Actor::Anonymous,
+            user: None,
+            web_session: None,
+        }
+    }
+
+    fn person(user: User, web_session: Option<WebSession>) -> Self {
+        Self {
+            actor: Actor::Person {
+                username: user.username.clone(),
+                assignment: user.assignment.clone(),
+            },
+            user: Some(user),
+            web_session,
+        }
+    }
+
+    /// Asks the policy whether this caller may do `action` on `resource`.
+    pub fn authorize(&self, action: Action, resource: Resource<'_>) -> Result<(), ApiError> {
+        authorize(&self.actor, action, resource).map_err(ApiError::from)
+    }
+
+    /// Refuses anyone but a signed-in person, before anything is looked up, so that lookups do
+    /// not reveal to outsiders what exists.
+    pub fn require_person(&self) -> Result<(), ApiError> {
+        match self.actor {
+            Actor::Person { .. } => Ok(()),
+            Actor::Anonymous => Err(ApiError::new(ErrorCode::AuthenticationRequired)),
+            Actor::System(_) => Err(ApiError::new(ErrorCode::Forbidden)),
+        }
+    }
+
+    /// The name recorded as the author of a change.
+    pub fn name(&self) -> String {
+        match &self.actor {
+            Actor::Anonymous => "anonymous".into(),
+            Actor::Person { username, .. } => username.to_string(),
+            Actor::System(id) => format!("system:{}/{}", id.agency, id.code),
+        }
+    }
+
+    /// Checks a CSRF token sent with a form or header against the browser session's.
+    pub fn check_csrf(&self, presented: Option<&str>) -> Result<(), ApiError> {
+        match (&self.web_session, presented) {
+            (Some(session), Some(token)) if constant_time_eq(&session.csrf_token, token) => Ok(()),
+            _ => Err(ApiError::new(ErrorCode::CsrfTokenInvalid)),
+        }
+    }
+}
+
+/// The value of cookie `name` in the request, if sent.
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find_map(|(key, value)| (key == name).then_some(value))
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(value) = parts.headers.get(AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .ok_or_else(|| {
+                    ApiError::new(ErrorCode::InvalidToken)
+                        .detail("send `Authorization: Bearer <token>`")
+                })?;
+            return if token.matches('.').count() == 2 {
+                system_caller(state, token).await
+            } else {
+                api_session_caller(state, token).await
+            };
+        }
+        let Some(token) = cookie(parts, SESSION_COOKIE) else {
+            return Ok(Self::anonymous());
+        };
+        let token_hash = sha256_hex(token);
+        let Some(session) = state.store.find_session(&token_hash).await? else {
+            return Ok(Self::anonymous());
+        };
+        if session.kind != SessionKind::Web {
+            return Ok(Self::anonymous());
+        }
+        let caller = Self::person(
+            session.user,
+            Some(WebSession {
+                token_hash,
+                csrf_token: session.csrf_token,
+            }),
+        );
+        // A browser script changing something through the API must prove it was served by us.
+        if parts.uri.path().starts_with("/api/") && !parts.method.is_safe() {
+            let presented = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            caller.check_csrf(presented)?;
+        }
+        Ok(caller)
+    }
+}
+
+async fn api_session_caller(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let session = state
+        .store
+        .find_session(&sha256_hex(token))
+        .await?
+        .filter(|session| session.kind == SessionKind::Api)
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::InvalidToken).detail("the token is unknown or has expired")
+        })?;
+    Ok(Caller::person(session.user, None))
+}
+
+async fn system_caller(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let invalid = |why: String| ApiError::new(ErrorCode::InvalidToken).detail(why);
+    let claims = jwt::verify(&state.keys, token, chrono::Utc::now().timestamp())
+        .map_err(|e| invalid(e.to_string()))?;
+    let client = match state.store.get_client(&claims.sub).await {
+        Ok(client) => client,
+        Err(lgsp_store::StoreError::NotFound(_)) => {
+            return Err(invalid("the client no longer exists".into()))
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if client.revoked_at.is_some() {
+        return Err(invalid("the client has been revoked".into()));
+    }
+    let system = SystemId {
+        agency: client.system.agency.clone(),
+        code: SystemCode::parse(&claims.system).map_err(|_| invalid("bad claims".into()))?,
+    };
+    if system != client.system {
+        return Err(invalid("the token does not match its client".into()));
+    }
+    Ok(Caller {
+        actor: Actor::System(system),
+        user: None,
+        web_session: None,
+    })
+}

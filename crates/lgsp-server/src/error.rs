@@ -1,0 +1,366 @@
+//! Every error the API answers with: one table of stable codes, rendered as RFC 9457
+//! `application/problem+json`, and generated into `docs/errors.md`.
+
+use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use lgsp_store::StoreError;
+use serde::Serialize;
+
+macro_rules! error_codes {
+    ($( $variant:ident = ($status:ident, $code:literal, $title:literal, $explanation:literal); )*) => {
+        /// The stable code of a problem. Renaming one breaks clients: add, never rename.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode { $( #[doc = $explanation] $variant, )* }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            pub fn status(self) -> StatusCode {
+                match self { $(ErrorCode::$variant => StatusCode::$status,)* }
+            }
+
+            pub fn code(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+
+            pub fn title(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $title,)* }
+            }
+
+            /// When to expect the problem and what to do about it.
+            pub fn explanation(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $explanation,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    MalformedJson = (BAD_REQUEST, "malformed_json", "Malformed JSON",
+        "The body is not well-formed JSON. Fix the syntax; nothing was changed.");
+    InvalidBody = (UNPROCESSABLE_ENTITY, "invalid_body", "Invalid request body",
+        "The body is JSON but a field is missing, has the wrong type or breaks a rule; `detail` names the field.");
+    UnknownField = (UNPROCESSABLE_ENTITY, "unknown_field", "Unknown field",
+        "The body has a field this endpoint does not know; `detail` names it. Misspelt fields are refused rather than silently ignored.");
+    InvalidParameter = (BAD_REQUEST, "invalid_parameter", "Invalid parameter",
+        "A path segment or query parameter is malformed; `detail` names it.");
+    UnsupportedMediaType = (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type",
+        "The body has a media type this endpoint does not take (send `application/json`).");
+    PayloadTooLarge = (PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large",
+        "The body is larger than the server accepts.");
+    NotFound = (NOT_FOUND, "not_found", "Not found",
+        "No route has this path.");
+    MethodNotAllowed = (METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed",
+        "The route exists but not with this method; see the `Allow` header.");
+    ResourceNotFound = (NOT_FOUND, "resource_not_found", "Resource not found",
+        "The record named in the path does not exist.");
+    Conflict = (CONFLICT, "conflict", "Conflict",
+        "The request conflicts with what is stored, e.g. a code that is already taken.");
+    MissingReference = (UNPROCESSABLE_ENTITY, "missing_reference", "Missing reference",
+        "The request refers to a record that does not exist, e.g. an unknown parent agency.");
+    AuthenticationRequired = (UNAUTHORIZED, "authentication_required", "Authentication required",
+        "The resource needs a signed-in person or an authenticated system.");
+    InvalidCredentials = (UNAUTHORIZED, "invalid_credentials", "Invalid credentials",
+        "The username or password is wrong, or the account is disabled. The message never says which.");
+    InvalidToken = (UNAUTHORIZED, "invalid_token", "Invalid token",
+        "The bearer token is malformed, expired, revoked or not signed by this platform.");
+    LoginThrottled = (TOO_MANY_REQUESTS, "login_throttled", "Too many failed sign-ins",
+        "Too many failed sign-ins for this account: wait for `Retry-After` seconds.");
+    Forbidden = (FORBIDDEN, "forbidden", "Forbidden",
+        "The caller is known but not allowed to do this.");
+    CsrfTokenInvalid = (FORBIDDEN, "csrf_token_invalid", "Invalid CSRF token",
+        "The form or cookie-authenticated request lacks a valid CSRF token; reload the page.");
+    InvalidClient = (UNAUTHORIZED, "invalid_client", "Invalid client",
+        "OAuth2: the client is unknown, revoked, or its secret is wrong (RFC 6749 `invalid_client`).");
+    UnsupportedGrantType = (BAD_REQUEST, "unsupported_grant_type", "Unsupported grant type",
+        "OAuth2: only `grant_type=client_credentials` is supported.");
+    InvalidScope = (BAD_REQUEST, "invalid_scope", "Invalid scope",
+        "OAuth2: the requested scope is not one this platform issues (RFC 6749 `invalid_scope`); ask for `gateway` or omit it.");
+    InvalidRequest = (BAD_REQUEST, "invalid_request", "Invalid request",
+        "OAuth2: a required parameter is missing or repeated (RFC 6749 `invalid_request`).");
+    StorageUnavailable = (SERVICE_UNAVAILABLE, "storage_unavailable", "Storage unavailable",
+        "The storage is not reachable; try again later.");
+    Internal = (INTERNAL_SERVER_ERROR, "internal_error", "Internal error",
+        "Something failed inside the platform. The response says nothing more; the server log has the cause under the request id.");
+}
+
+/// The `type` URI of a problem: its anchor in the error documentation served by the platform.
+pub fn type_uri(code: ErrorCode) -> String {
+    format!("/docs/errors#{}", code.code())
+}
+
+/// An error answered as an RFC 9457 problem.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    detail: Option<String>,
+    retry_after: Option<u64>,
+    /// The internal cause, logged and never sent.
+    source: Option<anyhow::Error>,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    type_uri: String,
+    title: &'static str,
+    status: u16,
+    code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+    /// RFC 6749 §5.2 error code, so OAuth2 clients understand token errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            code,
+            detail: None,
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    /// Adds a message for the caller. Never put internal details here.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// An internal failure: the cause is logged, the caller gets a bare 500.
+    pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        Self {
+            source: Some(source.into()),
+            ..Self::new(ErrorCode::Internal)
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    fn oauth_error(&self) -> Option<&'static str> {
+        match self.code {
+            ErrorCode::InvalidClient => Some("invalid_client"),
+            ErrorCode::UnsupportedGrantType => Some("unsupported_grant_type"),
+            ErrorCode::InvalidRequest => Some("invalid_request"),
+            ErrorCode::InvalidScope => Some("invalid_scope"),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.code.status();
+        if status.is_server_error() {
+            match &self.source {
+                Some(source) => {
+                    tracing::error!(code = self.code.code(), error = ?source, "request failed")
+                }
+                None => tracing::error!(code = self.code.code(), "request failed"),
+            }
+        }
+        let detail = if status.is_server_error() {
+            None
+        } else {
+            self.detail.as_deref()
+        };
+        let problem = Problem {
+            type_uri: type_uri(self.code),
+            title: self.code.title(),
+            status: status.as_u16(),
+            code: self.code.code(),
+            detail,
+            error: self.oauth_error(),
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            let challenge = if self.code == ErrorCode::InvalidClient {
+                "Basic realm=\"lgsp\""
+            } else {
+                "Bearer realm=\"lgsp\""
+            };
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        if self.code == ErrorCode::InvalidClient || self.oauth_error().is_some() {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => {
+                Self::new(ErrorCode::ResourceNotFound).detail(format!("{what} not found"))
+            }
+            StoreError::Conflict(message) => Self::new(ErrorCode::Conflict).detail(message),
+            StoreError::MissingReference(message) => {
+                Self::new(ErrorCode::MissingReference).detail(message)
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<lgsp_core::Denial> for ApiError {
+    fn from(denial: lgsp_core::Denial) -> Self {
+        match denial {
+            lgsp_core::Denial::Unauthenticated => Self::new(ErrorCode::AuthenticationRequired),
+            lgsp_core::Denial::Forbidden => Self::new(ErrorCode::Forbidden),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonSyntaxError(e) => {
+                Self::new(ErrorCode::MalformedJson).detail(e.body_text())
+            }
+            JsonRejection::JsonDataError(e) => {
+                let text = e.body_text();
+                let code = if text.contains("unknown field") {
+                    ErrorCode::UnknownField
+                } else {
+                    ErrorCode::InvalidBody
+                };
+                Self::new(code).detail(strip_axum_prefix(&text))
+            }
+            JsonRejection::MissingJsonContentType(_) => Self::new(ErrorCode::UnsupportedMediaType)
+                .detail("send the body as `Content-Type: application/json`"),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::new(ErrorCode::PayloadTooLarge)
+            }
+            other => Self::new(ErrorCode::InvalidBody).detail(other.body_text()),
+        }
+    }
+}
+
+impl From<FormRejection> for ApiError {
+    fn from(rejection: FormRejection) -> Self {
+        match rejection {
+            FormRejection::InvalidFormContentType(_) => Self::new(ErrorCode::UnsupportedMediaType)
+                .detail("send the body as `application/x-www-form-urlencoded`"),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::new(ErrorCode::PayloadTooLarge)
+            }
+            other => Self::new(ErrorCode::InvalidRequest).detail(other.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::new(ErrorCode::InvalidParameter).detail(strip_axum_prefix(&rejection.body_text()))
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::new(ErrorCode::InvalidParameter).detail(strip_axum_prefix(&rejection.body_text()))
+    }
+}
+
+/// Axum prefixes serde's message with its own ("Failed to deserialize the JSON body into the
+/// target type: "); the caller only needs serde's part, which names the field.
+fn strip_axum_prefix(text: &str) -> String {
+    text.rsplit_once(": ")
+        .map_or(text, |(_, rest)| rest)
+        .to_owned()
+}
+
+/// `docs/errors.md`, generated from the table above (`lgsp docs errors`).
+pub fn errors_markdown() -> String {
+    let mut out = String::from(
+        "# Error codes\n\n\
+         Generated by `lgsp docs errors` from `crates/lgsp-server/src/error.rs`; do not edit.\n\n\
+         Every error is an RFC 9457 `application/problem+json` body with `type`, `title`, \
+         `status`, a stable `code` and, for 4xx, a `detail` for the caller. 5xx bodies say \
+         nothing internal; the server log has the cause under the response's `x-request-id`.\n\n\
+         | code | status | title |\n|---|---|---|\n",
+    );
+    for code in ErrorCode::ALL {
+        out.push_str(&format!(
+            "| [`{0}`](#{0}) | {1} | {2} |\n",
+            code.code(),
+            code.status().as_u16(),
+            code.title()
+        ));
+    }
+    for code in ErrorCode::ALL {
+        out.push_str(&format!(
+            "\n## {}\n\n{} {}.{}\n",
+            code.code(),
+            code.status().as_u16(),
+            code.title(),
+            code.explanation()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.code()), "duplicate {}", code.code());
+            assert!(code
+                .code()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert!(!code.explanation().is_empty());
+        }
+    }
+
+    #[test]
+    fn docs_errors_md_is_generated_from_the_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/errors.md");
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            on_disk == errors_markdown(),
+            "docs/errors.md is stale: run `cargo run -- docs errors > docs/errors.md`"
+        );
+    }
+}
+
+/// The shape of every problem body, for the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ProblemDoc {
+    /// `/docs/errors#<code>`
+    #[schema(rename = "type")]
+    type_uri: String,
+    title: String,
+    status: u16,
+    /// The stable snake_case code; see `docs/errors.md`.
+    code: String,
+    /// What was wrong, for the caller (4xx only).
+    detail: Option<String>,
+}

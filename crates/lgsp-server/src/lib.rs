@@ -1,0 +1,103 @@
+//! The `lgsp` program: REST API, OAuth2 token endpoint, portal and console, operations.
+//!
+//! Each feature module owns its routes and handlers; [`app`] assembles them.
+
+pub mod agencies;
+pub mod app;
+pub mod auth;
+pub mod clients;
+pub mod console;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod keys;
+pub mod ops;
+pub mod portal;
+pub mod settings;
+pub mod systems;
+pub mod users;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use lgsp_store::Store;
+
+use app::AppState;
+use keys::Keyring;
+use settings::{LogFormat, Settings};
+
+/// Sets up logging once per process: human-readable lines or JSON, filtered by `log_filter`.
+pub fn init_tracing(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match settings.log_format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// Opens storage, applies migrations, loads keys and (with `demo`) the demo province.
+pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
+    let store = Store::connect(settings.database_url().expose())
+        .await
+        .context("cannot open the database")?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
+    tracing::info!(backend = ?store.backend(), "storage ready");
+    let keys = Keyring::load_or_create(&settings.data_dir)?;
+    tracing::info!(kid = %keys.active().kid, "platform key loaded");
+    let mut settings = settings;
+    if settings.demo {
+        let path = demo::load(&store, &settings.data_dir).await?;
+        println!(
+            "Demo province loaded. Accounts and client secrets: {}",
+            path.display()
+        );
+        settings
+            .platform_name
+            .get_or_insert_with(|| demo::PLATFORM_NAME.into());
+    }
+    Ok(AppState {
+        store,
+        keys: Arc::new(keys),
+        settings: Arc::new(settings),
+    })
+}
+
+/// `lgsp serve`: runs until SIGTERM or Ctrl-C, then finishes requests in flight.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    tracing::info!(settings = ?settings, "starting");
+    let metrics_listen = settings.metrics_listen;
+    let listen = settings.listen;
+    let state = prepare(settings).await?;
+    if let Some(address) = metrics_listen {
+        let handle = ops::prometheus();
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen for metrics on {address}"))?;
+        tracing::info!(%address, "metrics at /metrics");
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, ops::metrics_router(handle)).await {
+                tracing::error!(error = ?error, "metrics listener stopped");
+            }
+        });
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    println!("LGSP is listening on http://{}", listener.local_addr()?);
+    let store = state.store.clone();
+    app::run(listener, state, app::shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! What every page shows around its content, and the formatting people read: Vietnamese labels,
+//! dates as dd/mm/yyyy in Viet Nam time (UTC+7).
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, Utc};
+use lgsp_core::{authorize, Action, Actor, ConnectionModel, Readiness, Resource};
+use lgsp_store::{Agency, System};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+/// Viet Nam's time zone, UTC+7 all year.
+fn vietnam() -> FixedOffset {
+    FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset")
+}
+
+/// `dd/mm/yyyy` in Viet Nam time.
+pub fn date_vi(at: DateTime<Utc>) -> String {
+    at.with_timezone(&vietnam()).format("%d/%m/%Y").to_string()
+}
+
+/// `dd/mm/yyyy HH:MM` in Viet Nam time.
+pub fn date_time_vi(at: DateTime<Utc>) -> String {
+    at.with_timezone(&vietnam())
+        .format("%d/%m/%Y %H:%M")
+        .to_string()
+}
+
+pub struct UserView {
+    pub full_name: String,
+    pub role_label: &'static str,
+    pub agency: Option<String>,
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+}
+
+/// The frame of every page: platform name, the signed-in person, role-aware navigation.
+pub struct Shell {
+    pub platform_name: String,
+    pub user: Option<UserView>,
+    pub console_nav: Vec<NavItem>,
+    /// The session's CSRF token, for the sign-out form.
+    pub csrf_token: String,
+}
+
+impl Shell {
+    pub fn new(platform_name: &str, caller: &Caller) -> Self {
+        let user = caller.user.as_ref().map(|user| UserView {
+            full_name: user.full_name.to_string(),
+            role_label: user.assignment.role().label_vi(),
+            agency: user.assignment.agency().map(ToString::to_string),
+        });
+        Self {
+            platform_name: platform_name.to_owned(),
+            user,
+            console_nav: console_nav(&caller.actor),
+            csrf_token: caller
+                .web_session
+                .as_ref()
+                .map(|session| session.csrf_token.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Console entries the actor may open, asked of the same policy the API uses.
+fn console_nav(actor: &Actor) -> Vec<NavItem> {
+    let mut items = Vec::new();
+    if authorize(actor, Action::Read, Resource::Console).is_err() {
+        return items;
+    }
+    if authorize(actor, Action::Read, Resource::Agency(None)).is_ok() {
+        items.push(NavItem {
+            href: "/console/agencies",
+            label: "Cơ quan",
+            hint: "Cơ quan và cán bộ đầu mối",
+        });
+    }
+    if authorize(actor, Action::Read, Resource::System(None)).is_ok() {
+        items.push(NavItem {
+            href: "/console/systems",
+            label: "Hệ thống thông tin",
+            hint: "Cấp độ an toàn, mô hình kết nối, mức sẵn sàng",
+        });
+    }
+    items
+}
+
+/// Renders a page, or a bare 500 if the template fails.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => ApiError::internal(error).into_response(),
+    }
+}
+
+pub struct AgencyRow {
+    pub code: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub parent: Option<String>,
+    pub officer_name: String,
+    pub officer_title: String,
+    pub officer_phone: String,
+    pub officer_email: String,
+    pub updated: String,
+}
+
+impl From<Agency> for AgencyRow {
+    fn from(a: Agency) -> Self {
+        Self {
+            code: a.code.to_string(),
+            name: a.name.to_string(),
+            kind: a.kind.label_vi(),
+            parent: a.parent.map(|p| p.to_string()),
+            officer_name: a.focal_officer.name.to_string(),
+            officer_title: a.focal_officer.title.to_string(),
+            officer_phone: a.focal_officer.phone.to_string(),
+            officer_email: a.focal_officer.email.to_string(),
+            updated: date_vi(a.updated_at),
+        }
+    }
+}
+
+pub struct SystemRow {
+    pub agency: String,
+    pub code: String,
+    pub name: String,
+    pub base_url: String,
+    pub security_level: u8,
+    pub connection: String,
+    pub readiness: &'static str,
+    pub readiness_class: &'static str,
+    pub findings: Vec<String>,
+    pub updated: String,
+}
+
+impl From<System> for SystemRow {
+    fn from(s: System) -> Self {
+        let connection = match &s.connection {
+            ConnectionModel::Lgsp => "Qua nền tảng LGSP".to_owned(),
+            ConnectionModel::Other { description } => format!("Kênh khác: {description}"),
+        };
+        let readiness = match s.readiness {
+            Readiness::Unassessed => "Chưa đánh giá",
+            Readiness::Ready => "Sẵn sàng kết nối",
+            Readiness::NeedsUpgrade { .. } => "Cần nâng cấp",
+        };
+        Self {
+            agency: s.agency.to_string(),
+            code: s.code.to_string(),
+            name: s.name.to_string(),
+            base_url: s.base_url.to_string(),
+            security_level: s.security_level.get(),
+            connection,
+            readiness,
+            readiness_class: s.readiness.as_str(),
+            findings: s
+                .readiness
+                .findings()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            updated: date_vi(s.updated_at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_dd_mm_yyyy_in_vietnam_time() {
+        let late_evening_utc = DateTime::parse_from_rfc3339("2026-12-14T18:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(date_vi(late_evening_utc), "15/12/2026");
+        assert_eq!(date_time_vi(late_evening_utc), "15/12/2026 01:30");
+    }
+}

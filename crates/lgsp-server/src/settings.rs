@@ -1,0 +1,342 @@
+//! Settings: defaults → `lgsp.toml` (or `--config FILE`) → `LGSP_*` environment → flags.
+//!
+//! Unknown keys are errors at every layer, so a misspelt setting never goes unnoticed. Secrets
+//! can come from files (`database_file`, `LGSP_DATABASE_FILE`) and print as `***`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// A value that must never appear in logs or output: it prints as `***`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Readable lines for a terminal.
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Everything `lgsp serve` can be told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address of the web server (portal, console, API, gateway).
+    pub listen: SocketAddr,
+    /// Where the platform keeps its files: the SQLite database, keys, demo credentials.
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL, or a SQLite path; default `<data_dir>/lgsp.db`.
+    pub database: Option<Secret>,
+    /// A file whose content is the database URL (for secrets mounted as files).
+    pub database_file: Option<PathBuf>,
+    /// Address of the Prometheus `/metrics` listener; none when unset.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Load the demo province at start.
+    pub demo: bool,
+    pub log_format: LogFormat,
+    /// `tracing` filter, e.g. `info` or `lgsp_server=debug,info`.
+    pub log_filter: String,
+    /// The name at the top of every page, e.g. "Nền tảng tích hợp, chia sẻ dữ liệu tỉnh Hà Nam".
+    pub platform_name: Option<String>,
+    /// The URL people reach the platform at; when it is `https://…` cookies are marked Secure.
+    pub public_url: Option<String>,
+    /// How long a console session lasts without signing in again.
+    pub session_minutes: u32,
+    /// Lifetime of OAuth2 access tokens issued to systems.
+    pub token_seconds: u32,
+    /// Largest request body accepted by the API, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("lgsp-data"),
+            database: None,
+            database_file: None,
+            metrics_listen: None,
+            demo: false,
+            log_format: LogFormat::Human,
+            log_filter: "info".into(),
+            platform_name: None,
+            public_url: None,
+            session_minutes: 8 * 60,
+            token_seconds: 3600,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// Values given as command-line flags; only those present override the other layers.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Flags {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub demo: bool,
+}
+
+/// The settings file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG: &str = "lgsp.toml";
+
+/// Why settings could not be loaded; the message names the setting and where it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("invalid settings: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("the configuration file {0} does not exist")]
+    MissingConfig(PathBuf),
+    #[error("cannot read the secret file {path}: {source}")]
+    SecretFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("set either `database` or `database_file`, not both")]
+    DatabaseTwice,
+    #[error("`session_minutes`, `token_seconds` and `max_body_bytes` must be positive")]
+    NotPositive,
+}
+
+impl Settings {
+    /// Loads settings from the layers. `config` is the `--config` file (it must exist); without
+    /// it `./lgsp.toml` is read when present. `env` is the process environment (a parameter, so
+    /// tests need not touch the real one).
+    pub fn load(
+        config: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        flags: &Flags,
+    ) -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match config {
+            Some(path) if !path.exists() => {
+                return Err(SettingsError::MissingConfig(path.to_owned()))
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_CONFIG).exists() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG))
+            }
+            None => {}
+        }
+        let env: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(key, _)| key.starts_with("LGSP_") && key != "LGSP_CONFIG")
+            .collect();
+        figment = figment
+            .merge(env_provider(env))
+            .merge(Serialized::defaults(flags));
+        let mut settings: Settings = figment.extract().map_err(Box::new)?;
+        if let Some(path) = settings.database_file.take() {
+            if settings.database.is_some() {
+                return Err(SettingsError::DatabaseTwice);
+            }
+            let url = std::fs::read_to_string(&path)
+                .map_err(|source| SettingsError::SecretFile { path, source })?;
+            settings.database = Some(Secret::new(url.trim()));
+        }
+        if settings.session_minutes == 0
+            || settings.token_seconds == 0
+            || settings.max_body_bytes == 0
+        {
+            return Err(SettingsError::NotPositive);
+        }
+        Ok(settings)
+    }
+
+    /// The database URL: the configured one, or the SQLite file in the data directory.
+    pub fn database_url(&self) -> Secret {
+        self.database.clone().unwrap_or_else(|| {
+            Secret::new(format!(
+                "sqlite://{}",
+                self.data_dir.join("lgsp.db").display()
+            ))
+        })
+    }
+
+    /// Whether cookies get the `Secure` attribute.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
+}
+
+/// `LGSP_FOO_BAR=x` sets `foo_bar`; every `LGSP_*` variable must name a setting. Values are
+/// parsed like figment's own `Env` provider (numbers, booleans, strings); taking the variables
+/// as a list rather than from the process keeps the loader testable.
+fn env_provider(vars: Vec<(String, String)>) -> impl figment::Provider {
+    use figment::value::{Dict, Map, Value};
+    struct Vars(Vec<(String, String)>);
+    impl figment::Provider for Vars {
+        fn metadata(&self) -> figment::Metadata {
+            figment::Metadata::named("LGSP_* environment variable")
+        }
+        fn data(&self) -> Result<Map<figment::Profile, Dict>, figment::Error> {
+            let mut dict = Dict::new();
+            for (key, value) in &self.0 {
+                let name = key["LGSP_".len()..].to_ascii_lowercase();
+                let parsed = value
+                    .parse::<Value>()
+                    .unwrap_or_else(|_| Value::from(value.clone()));
+                dict.insert(name, parsed);
+            }
+            Ok(figment::Profile::Default.collect(dict))
+        }
+    }
+    Vars(vars)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("lgsp-settings-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn defaults() {
+        let s = Settings::load(None, env(&[]), &Flags::default()).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from("lgsp-data"));
+        assert_eq!(s.database_url().expose(), "sqlite://lgsp-data/lgsp.db");
+        assert!(!s.demo);
+    }
+
+    #[test]
+    fn layers_override_in_order_file_env_flags() {
+        let dir = scratch("layers");
+        let file = dir.join("lgsp.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/file\"\nlog_format = \"json\"\ntoken_seconds = 600\n",
+        )
+        .unwrap();
+        let from_file = Settings::load(Some(&file), env(&[]), &Flags::default()).unwrap();
+        assert_eq!(from_file.listen.port(), 9000);
+        assert_eq!(from_file.log_format, LogFormat::Json);
+
+        let from_env = Settings::load(
+            Some(&file),
+            env(&[
+                ("LGSP_DATA_DIR", "/srv/env"),
+                ("LGSP_TOKEN_SECONDS", "60"),
+                ("OTHER", "x"),
+            ]),
+            &Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(from_env.data_dir, PathBuf::from("/srv/env"));
+        assert_eq!(from_env.token_seconds, 60);
+        assert_eq!(from_env.listen.port(), 9000);
+
+        let flags = Flags {
+            data_dir: Some("/srv/flag".into()),
+            demo: true,
+            ..Flags::default()
+        };
+        let from_flags =
+            Settings::load(Some(&file), env(&[("LGSP_DATA_DIR", "/srv/env")]), &flags).unwrap();
+        assert_eq!(from_flags.data_dir, PathBuf::from("/srv/flag"));
+        assert!(from_flags.demo);
+    }
+
+    #[test]
+    fn unknown_settings_are_errors() {
+        let dir = scratch("unknown");
+        let file = dir.join("lgsp.toml");
+        std::fs::write(&file, "listn = \"127.0.0.1:9000\"\n").unwrap();
+        let err = Settings::load(Some(&file), env(&[]), &Flags::default()).unwrap_err();
+        assert!(err.to_string().contains("listn"), "{err}");
+
+        let err =
+            Settings::load(None, env(&[("LGSP_DATA_DIRR", "x")]), &Flags::default()).unwrap_err();
+        assert!(err.to_string().contains("data_dirr"), "{err}");
+
+        let err = Settings::load(Some(&dir.join("missing.toml")), env(&[]), &Flags::default())
+            .unwrap_err();
+        assert!(matches!(err, SettingsError::MissingConfig(_)));
+
+        let err = Settings::load(
+            None,
+            env(&[("LGSP_LISTEN", "not an address")]),
+            &Flags::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_never_print() {
+        let dir = scratch("secret");
+        let secret_file = dir.join("db-url");
+        std::fs::write(&secret_file, "postgres://lgsp:s3cr3t-pass@db/lgsp\n").unwrap();
+        let s = Settings::load(
+            None,
+            env(&[("LGSP_DATABASE_FILE", secret_file.to_str().unwrap())]),
+            &Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.database_url().expose(),
+            "postgres://lgsp:s3cr3t-pass@db/lgsp"
+        );
+        let printed = format!("{s:?} {}", s.database_url());
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+
+        let both = Settings::load(
+            None,
+            env(&[
+                ("LGSP_DATABASE_FILE", secret_file.to_str().unwrap()),
+                ("LGSP_DATABASE", "postgres://x"),
+            ]),
+            &Flags::default(),
+        );
+        assert!(matches!(both, Err(SettingsError::DatabaseTwice)));
+    }
+}
