@@ -189,6 +189,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if self.code == ErrorCode::PayloadTooLarge {
+            // The rest of the body was not read: the connection cannot carry another request.
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
@@ -285,9 +289,9 @@ impl From<QueryRejection> for ApiError {
 }
 
 /// Axum prefixes serde's message with its own ("Failed to deserialize the JSON body into the
-/// target type: "); the caller only needs serde's part, which names the field.
+/// target type: "); the caller only needs serde's part, which starts with the field's path.
 fn strip_axum_prefix(text: &str) -> String {
-    text.rsplit_once(": ")
+    text.split_once(": ")
         .map_or(text, |(_, rest)| rest)
         .to_owned()
 }

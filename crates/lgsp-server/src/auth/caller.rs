@@ -1,6 +1,6 @@
 //! Who is calling: a person (browser session or API token), a system (access token), or nobody.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use lgsp_core::{authorize, Action, Actor, Resource, SystemCode, SystemId};
@@ -101,6 +101,13 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // Nested routers see a shortened path; the original one says whether this is the API.
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or(parts.uri.path(), |original| original.path());
+        let api_change = path.starts_with("/api/") && !parts.method.is_safe();
+
         if let Some(value) = parts.headers.get(AUTHORIZATION) {
             let token = value
                 .to_str()
@@ -120,16 +127,26 @@ impl FromRequestParts<AppState> for Caller {
                 api_session_caller(state, token).await
             };
         }
-        let Some(token) = cookie(parts, SESSION_COOKIE) else {
+        let session = match cookie(parts, SESSION_COOKIE) {
+            Some(token) => {
+                let token_hash = sha256_hex(token);
+                state
+                    .store
+                    .find_session(&token_hash)
+                    .await?
+                    .filter(|session| session.kind == SessionKind::Web)
+                    .map(|session| (token_hash, session))
+            }
+            None => None,
+        };
+        let Some((token_hash, session)) = session else {
+            // Nobody changes anything through the API anonymously: refuse before the body is
+            // even read, so the answer does not depend on it.
+            if api_change {
+                return Err(ApiError::new(ErrorCode::AuthenticationRequired));
+            }
             return Ok(Self::anonymous());
         };
-        let token_hash = sha256_hex(token);
-        let Some(session) = state.store.find_session(&token_hash).await? else {
-            return Ok(Self::anonymous());
-        };
-        if session.kind != SessionKind::Web {
-            return Ok(Self::anonymous());
-        }
         let caller = Self::person(
             session.user,
             Some(WebSession {
@@ -138,7 +155,7 @@ impl FromRequestParts<AppState> for Caller {
             }),
         );
         // A browser script changing something through the API must prove it was served by us.
-        if parts.uri.path().starts_with("/api/") && !parts.method.is_safe() {
+        if api_change {
             let presented = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             caller.check_csrf(presented)?;
         }

@@ -1,0 +1,19 @@
+//! The server's integration tests: one binary (link time matters on small machines), each test
+//! starting the real server on port 0 with the demo province loaded.
+//!
+//! Every story runs on SQLite; its PostgreSQL twin is `#[ignore]`d and runs with
+//! `cargo test -p lgsp-server --test integration -- --ignored postgres` against a fresh database
+//! per test. The browser suite (`-- --ignored browser`) needs Debian's chromium and
+//! chromium-driver.
+
+mod integration {
+    pub mod helpers;
+
+    mod access;
+    mod agencies;
+    mod browser;
+    mod errors;
+    mod identity;
+    mod operations;
+    mod web;
+}

@@ -1,0 +1,212 @@
+//! The browser suite: real headless Chromium driven over WebDriver (Debian's `chromium` and
+//! `chromium-driver`). Screenshots land in `target/screenshots/` for people to look at.
+//!
+//! Run with `cargo test -p lgsp-server --test integration -- --ignored browser`.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use super::helpers::{spawn_app, Backend};
+
+/// A chromedriver process on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_driver() -> Driver {
+    let binary = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let port = free_port();
+    let child = Command::new(&binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {binary} (apt-get install chromium-driver): {e}"));
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    // Wait, bounded, until the driver answers.
+    let http = reqwest::Client::new();
+    for _ in 0..100 {
+        if http
+            .get(format!("{}/status", driver.url))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return driver;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn headless_chromium(driver: &Driver, profile: &std::path::Path) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": binary,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    ClientBuilder::rustls()
+        .expect("a WebDriver connector")
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+fn screenshots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(browser: &Client, name: &str) {
+    let png = browser.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromium-driver: run with --ignored browser"]
+async fn browser_operator_signs_in_sees_focal_officers_and_signs_out() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let driver = start_driver().await;
+    let profile = app.data_dir.join("chromium-profile");
+    let browser = headless_chromium(&driver, &profile).await;
+
+    let outcome = async {
+        browser.goto(&app.url("/")).await.unwrap();
+        screenshot(&browser, "01-trang-chu").await;
+        browser
+            .find(Locator::Id("dang-nhap"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        browser
+            .wait()
+            .for_element(Locator::Id("username"))
+            .await
+            .unwrap();
+        screenshot(&browser, "02-dang-nhap").await;
+
+        // Keyboard only: type, tab to the password, press Enter.
+        let username = browser.find(Locator::Id("username")).await.unwrap();
+        username.send_keys("operator").await.unwrap();
+        let password = browser.find(Locator::Id("password")).await.unwrap();
+        password
+            .send_keys(&app.password_of("operator"))
+            .await
+            .unwrap();
+        password.send_keys("\u{E007}").await.unwrap(); // WebDriver's Enter key
+        browser
+            .wait()
+            .for_url(&url_of(&app.url("/console")))
+            .await
+            .unwrap();
+        screenshot(&browser, "03-bang-dieu-khien").await;
+
+        browser.goto(&app.url("/console/agencies")).await.unwrap();
+        let table = browser
+            .wait()
+            .for_element(Locator::Id("bang-co-quan"))
+            .await
+            .unwrap();
+        let text = table.text().await.unwrap();
+        assert!(text.contains("Sở Tư pháp tỉnh Hà Nam"), "{text}");
+        let officers = browser
+            .find_all(Locator::Css("td.focal-officer"))
+            .await
+            .unwrap();
+        assert!(officers.len() >= 15, "a focal officer on every row");
+        for officer in &officers {
+            assert!(!officer.text().await.unwrap().trim().is_empty());
+        }
+        screenshot(&browser, "04-co-quan-dau-moi").await;
+
+        browser.goto(&app.url("/console/systems")).await.unwrap();
+        browser
+            .wait()
+            .for_element(Locator::Id("bang-he-thong"))
+            .await
+            .unwrap();
+        screenshot(&browser, "05-he-thong").await;
+
+        // Phone-sized: the page still works.
+        browser.set_window_size(390, 844).await.unwrap();
+        browser.goto(&app.url("/console/agencies")).await.unwrap();
+        browser
+            .wait()
+            .for_element(Locator::Id("bang-co-quan"))
+            .await
+            .unwrap();
+        screenshot(&browser, "06-dien-thoai").await;
+        browser.set_window_size(1280, 900).await.unwrap();
+
+        browser
+            .find(Locator::Id("dang-xuat"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        browser
+            .wait()
+            .for_element(Locator::Id("dang-nhap"))
+            .await
+            .unwrap();
+        browser.goto(&app.url("/console/agencies")).await.unwrap();
+        browser
+            .wait()
+            .for_element(Locator::Id("nut-dang-nhap"))
+            .await
+            .unwrap();
+        assert!(browser
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/login"));
+        screenshot(&browser, "07-da-dang-xuat").await;
+    }
+    .await;
+    browser.close().await.unwrap();
+    drop(driver);
+    app.stop().await;
+    outcome
+}
+
+fn url_of(text: &str) -> url::Url {
+    url::Url::parse(text).unwrap()
+}
