@@ -50,7 +50,7 @@ pub const PLATFORM_NAME: &str = "Nền tảng tích hợp, chia sẻ dữ liệu
 const ACCOUNTS: [(&str, &str, Role, Option<&str>); 5] = [
     (
         "operator",
-        "Phạm Minh Tuấn",
+        "Ngô Đức Thành",
         Role::Operator,
         Some(province::OPERATOR_AGENCY),
     ),
