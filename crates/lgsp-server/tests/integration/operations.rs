@@ -306,3 +306,96 @@ async fn graceful_shutdown_lets_requests_in_flight_finish() {
     server.await.unwrap().unwrap();
     let _ = std::fs::remove_dir_all(data_dir);
 }
+
+/// The `lgsp` binary itself: flags and environment are read, the server answers, and SIGTERM
+/// stops it cleanly.
+#[test]
+fn binary_serves_until_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+
+    let data_dir = std::env::temp_dir().join(format!("lgsp-bin-{}", uuid::Uuid::now_v7()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lgsp"))
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data_dir)
+        .env("LGSP_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    let address = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "the server exited: {printed}"
+        );
+        printed.push_str(&line);
+        if let Some(address) = line.trim().strip_prefix("LGSP is listening on http://") {
+            break address.to_owned();
+        }
+    };
+    assert!(
+        printed.contains("demo-credentials.json"),
+        "the credentials path is printed"
+    );
+
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream
+        .write_all(b"GET /readyz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    assert!(exit.success(), "{logs}");
+    // Structured logs: one JSON object per line, and the database URL never printed.
+    let first: Value = serde_json::from_str(logs.lines().next().unwrap()).unwrap();
+    assert_eq!(first["message"], "starting");
+    assert!(logs.contains("\"message\":\"stopped\""), "{logs}");
+    let _ = std::fs::remove_dir_all(data_dir);
+}
+
+#[test]
+fn binary_refuses_unknown_settings_and_hides_secrets() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lgsp"))
+        .args(["serve", "--data-dir", "/nonexistent-never-created"])
+        .env("LGSP_LISTN", "127.0.0.1:1")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("listn"), "{stderr}");
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lgsp"))
+        .args(["serve", "--listen", "127.0.0.1:1", "--data-dir"])
+        .arg(std::env::temp_dir().join(format!("lgsp-bin-{}", uuid::Uuid::now_v7())))
+        .args([
+            "--database",
+            "postgres://lgsp:hunter2-secret@127.0.0.1:1/none",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "no database there");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(all.contains("cannot open the database"), "{all}");
+    assert!(!all.contains("hunter2"), "the password leaked: {all}");
+}
