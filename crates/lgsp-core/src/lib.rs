@@ -5,8 +5,10 @@
 //! validate": a value of a type in this crate is already known to be valid.
 
 pub mod agency;
+pub mod catalog;
 pub mod identity;
 pub mod policy;
+pub mod proposal;
 pub mod system;
 pub mod text;
 

@@ -15,6 +15,7 @@ use sqlx::sqlite::SqliteSynchronous;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 mod agencies;
+mod catalog;
 mod clients;
 pub mod scratch;
 mod sessions;
@@ -22,6 +23,10 @@ mod systems;
 mod users;
 
 pub use agencies::{Agency, AgencyPatch, FocalOfficerTerm};
+pub use catalog::{
+    Attachment, EntryStatus, EntryVersion, NewAttachment, Notification, Proposal, ProposalEvent,
+    StepChanges, Submission,
+};
 pub use clients::{Client, NewClient};
 pub use sessions::{Session, SessionKind};
 pub use systems::{System, SystemPatch};

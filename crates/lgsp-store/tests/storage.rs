@@ -57,6 +57,7 @@ async fn story(store: Store) {
     q7_1_systems_are_registered_per_agency_and_q21_3_assessed(&store).await;
     users_sessions_and_login_throttle(&store).await;
     clients_are_tied_to_systems_and_revocable(&store).await;
+    q5_2_q5_4_catalog_changes_only_by_decision_from_its_effective_date(&store).await;
     store.close().await;
 }
 
@@ -367,6 +368,301 @@ async fn clients_are_tied_to_systems_and_revocable(store: &Store) {
             .unwrap()
             .len(),
         0
+    );
+}
+
+fn entry(code: &str, name: &str, dataset: &str) -> lgsp_core::catalog::EntryContent {
+    serde_json::from_value(serde_json::json!({
+        "code": code,
+        "name": name,
+        "description": "Mô tả",
+        "owner": "000.00.05.H35",
+        "managing_system": "ho-tich",
+        "legal_bases": [{"number": "47/2020/NĐ-CP", "date": "2020-04-09", "issuer": "Chính phủ"}],
+        "data_kinds": ["master"],
+        "national_relation": {"overlaps": false},
+        "criteria": {
+            "legal_value": {"met": true, "justification": "Có"},
+            "master_data": {"met": true, "justification": "Có"},
+            "administrative_procedures": {"met": false, "justification": "Không"}
+        },
+        "datasets": [{
+            "id": dataset, "title": "Bộ dữ liệu", "description": "Mô tả", "access_level": "open",
+            "sharing_mode": "open", "update_frequency": "annual", "licence": "CC-BY-4.0",
+            "contact": {"name": "Phòng", "email": "a@hanam.gov.vn"}
+        }]
+    }))
+    .unwrap()
+}
+
+fn day(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}
+
+fn decision(number: &str, date: &str, effective: &str) -> lgsp_core::proposal::Decision {
+    serde_json::from_value(
+        serde_json::json!({"number": number, "date": date, "effective_date": effective}),
+    )
+    .unwrap()
+}
+
+async fn q5_2_q5_4_catalog_changes_only_by_decision_from_its_effective_date(store: &Store) {
+    use lgsp_core::proposal::{ProposalAction, ProposalState, Step};
+    use lgsp_store::{EntryStatus, NewAttachment, StepChanges};
+
+    let agency = code("000.00.05.H35");
+    let letter = store
+        .insert_attachment(&NewAttachment {
+            sha256: "ab".repeat(32),
+            media_type: "application/pdf".into(),
+            filename: "cong-van.pdf".into(),
+            content: b"%PDF-1.4 letter".to_vec(),
+            uploaded_by: "quantri.stp".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.attachment(letter.id).await.unwrap().1,
+        b"%PDF-1.4 letter"
+    );
+    let reason = Text::parse("Bổ sung cơ sở dữ liệu hộ tịch").unwrap();
+    let add = ProposalAction::Add {
+        entry: entry("CSDL.HOTICH", "CSDL hộ tịch", "ho-tich-khai-sinh"),
+    };
+    let proposal = store
+        .insert_proposal(&agency, &add, &reason, letter.id, "quantri.stp")
+        .await
+        .unwrap();
+    assert_eq!(proposal.state, ProposalState::Submitted);
+    assert_eq!(proposal.events.len(), 1);
+
+    // Returned, resubmitted, forwarded in a bundle, then approved from 01/01/2026.
+    let returned = store
+        .take_proposal_step(
+            proposal.id,
+            ProposalState::Submitted,
+            Step::Return,
+            ProposalState::Returned,
+            "operator",
+            Some("Bổ sung căn cứ pháp lý"),
+            &StepChanges::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(returned.state, ProposalState::Returned);
+    let stale = store
+        .take_proposal_step(
+            proposal.id,
+            ProposalState::Submitted,
+            Step::Forward,
+            ProposalState::Forwarded,
+            "operator",
+            None,
+            &StepChanges::default(),
+        )
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    store
+        .take_proposal_step(
+            proposal.id,
+            ProposalState::Returned,
+            Step::Resubmit,
+            ProposalState::Submitted,
+            "quantri.stp",
+            None,
+            &StepChanges {
+                reason: Some(Text::parse("Đã bổ sung căn cứ").unwrap()),
+                ..StepChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    let recommendation = Text::parse("Đề nghị phê duyệt").unwrap();
+    store
+        .forward_proposals(&[proposal.id], &recommendation, "operator")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .forward_proposals(&[proposal.id], &recommendation, "operator")
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let approved = store
+        .decide_proposal(
+            proposal.id,
+            true,
+            &decision("100/QĐ-UBND", "2025-12-15", "2026-01-01"),
+            "approver",
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(approved.state, ProposalState::Approved);
+    assert_eq!(approved.reason.as_str(), "Đã bổ sung căn cứ");
+    assert_eq!(
+        approved.submission.unwrap().recommendation,
+        "Đề nghị phê duyệt"
+    );
+    assert_eq!(approved.events.len(), 5);
+
+    assert!(store
+        .catalog_as_of(day("2025-12-31"))
+        .await
+        .unwrap()
+        .is_empty());
+    let in_force = store.catalog_as_of(day("2026-01-01")).await.unwrap();
+    assert_eq!(in_force.len(), 1);
+    assert_eq!(in_force[0].content.name.as_str(), "CSDL hộ tịch");
+
+    // Modify from 01/06/2026, then withdraw from 01/01/2027: each day sees its own version.
+    for (action, number, effective) in [
+        (
+            ProposalAction::Modify {
+                entry: entry("CSDL.HOTICH", "CSDL hộ tịch điện tử", "ho-tich-khai-sinh"),
+            },
+            "200/QĐ-UBND",
+            "2026-06-01",
+        ),
+        (
+            ProposalAction::Withdraw {
+                code: lgsp_core::catalog::EntryCode::parse("CSDL.HOTICH").unwrap(),
+            },
+            "300/QĐ-UBND",
+            "2027-01-01",
+        ),
+    ] {
+        let p = store
+            .insert_proposal(&agency, &action, &reason, letter.id, "quantri.stp")
+            .await
+            .unwrap();
+        store
+            .forward_proposals(&[p.id], &recommendation, "operator")
+            .await
+            .unwrap();
+        store
+            .decide_proposal(
+                p.id,
+                true,
+                &decision(number, "2026-01-15", effective),
+                "approver",
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    let names = |versions: Vec<lgsp_store::EntryVersion>| -> Vec<String> {
+        versions
+            .into_iter()
+            .map(|v| v.content.name.to_string())
+            .collect()
+    };
+    assert_eq!(
+        names(store.catalog_as_of(day("2026-05-31")).await.unwrap()),
+        ["CSDL hộ tịch"]
+    );
+    assert_eq!(
+        names(store.catalog_as_of(day("2026-06-01")).await.unwrap()),
+        ["CSDL hộ tịch điện tử"]
+    );
+    assert!(store
+        .catalog_as_of(day("2027-01-01"))
+        .await
+        .unwrap()
+        .is_empty());
+    let history = store
+        .entry_history(&lgsp_core::catalog::EntryCode::parse("CSDL.HOTICH").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[0].valid_to, Some(day("2026-06-01")));
+    assert_eq!(history[2].status, EntryStatus::Withdrawn);
+    assert_eq!(history[2].decision_number, "300/QĐ-UBND");
+
+    // A dataset id cannot move to another entry; the failed approval leaves nothing behind.
+    let thief = ProposalAction::Add {
+        entry: entry("CSDL.KHAC", "CSDL khác", "ho-tich-khai-sinh"),
+    };
+    let p = store
+        .insert_proposal(&agency, &thief, &reason, letter.id, "quantri.stp")
+        .await
+        .unwrap();
+    store
+        .forward_proposals(&[p.id], &recommendation, "operator")
+        .await
+        .unwrap();
+    let refused = store
+        .decide_proposal(
+            p.id,
+            true,
+            &decision("400/QĐ-UBND", "2026-02-01", "2026-02-01"),
+            "approver",
+            None,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store.get_proposal(p.id).await.unwrap().state,
+        ProposalState::Forwarded
+    );
+    assert!(!store
+        .entry_exists(&lgsp_core::catalog::EntryCode::parse("CSDL.KHAC").unwrap())
+        .await
+        .unwrap());
+    let rejected = store
+        .decide_proposal(
+            p.id,
+            false,
+            &decision("401/QĐ-UBND", "2026-02-01", "2026-02-01"),
+            "approver",
+            Some("Trùng"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rejected.state, ProposalState::Rejected);
+    assert_eq!(
+        store
+            .list_proposals(Some(&agency), None)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        store
+            .list_proposals(None, Some(ProposalState::Rejected))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Notifications reach the accounts of a role; security events are kept.
+    let sent = store
+        .notify(
+            Role::AgencyAdmin,
+            Some(&agency),
+            "Tiêu đề",
+            "Nội dung",
+            Some("/console"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent, 0, "the only administrator of that agency is disabled");
+    store
+        .record_security_event(
+            "state_secret_attempt",
+            "quantri.stp",
+            "entry X classified mat",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.security_events().await.unwrap()[0].0,
+        "state_secret_attempt"
     );
 }
 
