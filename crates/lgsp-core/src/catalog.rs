@@ -192,6 +192,8 @@ impl Classification {
     }
 }
 
+// `labelled_enum!` derives no `Default`, so it is written out here.
+#[allow(clippy::derivable_impls)]
 impl Default for Classification {
     fn default() -> Self {
         Self::Unclassified
