@@ -208,9 +208,11 @@ pub struct EntryVersion {
     pub recorded_at: DateTime<Utc>,
 }
 
-/// What a step changes besides the state.
+/// What a step records and changes besides the state.
 #[derive(Debug, Clone, Default)]
 pub struct StepChanges {
+    /// The actor's comment (a reason for returning, a recommendation, …).
+    pub comment: Option<String>,
     /// On resubmission: the revised action, reason and, optionally, letter.
     pub action: Option<ProposalAction>,
     pub reason: Option<Text>,
@@ -218,7 +220,7 @@ pub struct StepChanges {
 }
 
 /// A notification for the people of a role (and agency).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub id: i64,
@@ -252,6 +254,13 @@ impl From<AttachmentRow> for Attachment {
             created_at: r.created_at,
         }
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct AttachmentWithContent {
+    #[sqlx(flatten)]
+    info: AttachmentRow,
+    content: Vec<u8>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -358,38 +367,17 @@ impl Store {
 
     /// An attachment and its bytes.
     pub async fn attachment(&self, id: i64) -> Result<(Attachment, Vec<u8>)> {
-        let row: Option<(
-            i64,
-            String,
-            i64,
-            String,
-            String,
-            String,
-            DateTime<Utc>,
-            Vec<u8>,
-        )> = on_pool!(self, |pool| {
+        let row: Option<AttachmentWithContent> = on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT id, sha256, size, media_type, filename, uploaded_by, created_at, content
-                     FROM attachments WHERE id = $1",
+                 FROM attachments WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(pool)
             .await?
         });
-        let (id, sha256, size, media_type, filename, uploaded_by, created_at, content) =
-            row.ok_or(StoreError::NotFound("attachment"))?;
-        Ok((
-            Attachment {
-                id,
-                sha256,
-                size,
-                media_type,
-                filename,
-                uploaded_by,
-                created_at,
-            },
-            content,
-        ))
+        let row = row.ok_or(StoreError::NotFound("attachment"))?;
+        Ok((row.info.into(), row.content))
     }
 
     async fn attachment_info(&self, id: i64) -> Result<Attachment> {
@@ -560,10 +548,10 @@ impl Store {
         step: Step,
         to: ProposalState,
         actor: &str,
-        comment: Option<&str>,
         changes: &StepChanges,
     ) -> Result<Proposal> {
         let at = now();
+        let comment = changes.comment.as_deref();
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             let moved = sqlx::query(
@@ -796,35 +784,16 @@ impl Store {
 
     /// A person's notifications, newest first.
     pub async fn notifications(&self, user_id: i64) -> Result<Vec<Notification>> {
-        let rows: Vec<(
-            i64,
-            String,
-            String,
-            Option<String>,
-            DateTime<Utc>,
-            Option<DateTime<Utc>>,
-        )> = on_pool!(self, |pool| {
+        let rows: Vec<Notification> = on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT id, subject, body, link, created_at, read_at FROM notifications
-                     WHERE user_id = $1 ORDER BY id DESC LIMIT 200",
+                 WHERE user_id = $1 ORDER BY id DESC LIMIT 200",
             )
             .bind(user_id)
             .fetch_all(pool)
             .await?
         });
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, subject, body, link, created_at, read_at)| Notification {
-                    id,
-                    subject,
-                    body,
-                    link,
-                    created_at,
-                    read_at,
-                },
-            )
-            .collect())
+        Ok(rows)
     }
 
     /// Marks one of a person's notifications read.

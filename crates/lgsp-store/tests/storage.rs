@@ -444,8 +444,10 @@ async fn q5_2_q5_4_catalog_changes_only_by_decision_from_its_effective_date(stor
             Step::Return,
             ProposalState::Returned,
             "operator",
-            Some("Bổ sung căn cứ pháp lý"),
-            &StepChanges::default(),
+            &StepChanges {
+                comment: Some("Bổ sung căn cứ pháp lý".into()),
+                ..StepChanges::default()
+            },
         )
         .await
         .unwrap();
@@ -457,7 +459,6 @@ async fn q5_2_q5_4_catalog_changes_only_by_decision_from_its_effective_date(stor
             Step::Forward,
             ProposalState::Forwarded,
             "operator",
-            None,
             &StepChanges::default(),
         )
         .await;
@@ -469,7 +470,6 @@ async fn q5_2_q5_4_catalog_changes_only_by_decision_from_its_effective_date(stor
             Step::Resubmit,
             ProposalState::Submitted,
             "quantri.stp",
-            None,
             &StepChanges {
                 reason: Some(Text::parse("Đã bổ sung căn cứ").unwrap()),
                 ..StepChanges::default()
