@@ -77,6 +77,10 @@ pub enum Resource<'a> {
     },
     /// Client credentials of a system of an agency (`None`: the list across agencies).
     Client(Option<&'a AgencyCode>),
+    /// Catalog proposals of an agency (`None`: across agencies).
+    Proposal(Option<&'a AgencyCode>),
+    /// Security events, e.g. refused state-secret registrations (Q1.2, Q20).
+    SecurityEvents,
     /// The signed-in console.
     Console,
 }
@@ -168,6 +172,22 @@ fn allows(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         }
         (Resource::Client(_), _) => false,
 
+        // Proposals are seen by the bodies of the procedure and by the proposing agency;
+        // the steps themselves are decided by `proposal::take_step`.
+        (Resource::Proposal(agency), Read) => {
+            operator
+                || actor.is(Role::Approver)
+                || actor.is(Role::Auditor)
+                || match agency {
+                    Some(agency) => actor.agency_admin_of(agency),
+                    None => actor.is(Role::AgencyAdmin),
+                }
+        }
+        (Resource::Proposal(_), _) => false,
+
+        (Resource::SecurityEvents, Read) => operator || actor.is(Role::Auditor),
+        (Resource::SecurityEvents, _) => false,
+
         (Resource::Console, Read) => matches!(actor, Actor::Person { .. }),
         (Resource::Console, _) => false,
     }
@@ -255,6 +275,11 @@ mod tests {
         client(own)      create  . . Y . . Y .
         client(other)    create  . . Y . . . .
         client(own)      revoke  . . Y . . Y .
+        proposal(all)    read    . . Y Y Y Y .
+        proposal(own)    read    . . Y Y Y Y .
+        proposal(other)  read    . . Y Y Y . .
+        proposal(own)    create  . . . . . . .
+        security-events  read    . . Y . Y . .
         console          read    . Y Y Y Y Y .
         console          update  . . . . . . .
     ";
@@ -304,6 +329,10 @@ mod tests {
                 "client(all)" => Resource::Client(None),
                 "client(own)" => Resource::Client(Some(&own)),
                 "client(other)" => Resource::Client(Some(&other)),
+                "proposal(all)" => Resource::Proposal(None),
+                "proposal(own)" => Resource::Proposal(Some(&own)),
+                "proposal(other)" => Resource::Proposal(Some(&other)),
+                "security-events" => Resource::SecurityEvents,
                 "console" => Resource::Console,
                 other => panic!("unknown resource {other}"),
             };

@@ -24,7 +24,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::keys::Keyring;
 use crate::settings::Settings;
-use crate::{agencies, auth, clients, console, ops, portal, systems, users};
+use crate::{
+    agencies, auth, catalog, clients, console, notifications, ops, portal, security, systems, users,
+};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -58,6 +60,9 @@ impl AppState {
         (name = "systems", description = "Information systems (Q7.1, Q9, Q10.2, Q21.3)"),
         (name = "users", description = "People's accounts and roles"),
         (name = "clients", description = "Client credentials of systems"),
+        (name = "catalog", description = "The catalog of shared databases and the procedure that changes it (Q5, Q12)"),
+        (name = "notifications", description = "In-app notifications"),
+        (name = "security", description = "Security events for the auditor (Q1.2, Q20)"),
         (name = "operations", description = "Probes"),
     )
 )]
@@ -88,13 +93,16 @@ impl Modify for BearerAuth {
 
 /// The documented routes: `/api/v1/*`, the token endpoints and the probes, with their OpenAPI
 /// document. Every route of the REST API is registered here, so none can go undocumented.
-pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::new()
         .merge(auth::api_routes())
         .merge(agencies::routes())
         .merge(systems::routes())
         .merge(users::routes())
-        .merge(clients::routes());
+        .merge(clients::routes())
+        .merge(catalog::routes(settings.max_upload_bytes))
+        .merge(notifications::routes())
+        .merge(security::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(auth::token_routes())
@@ -104,7 +112,7 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    let (api, mut openapi) = documented_routes();
+    let (api, mut openapi) = documented_routes(&state.settings);
     openapi.paths.paths.insert(
         "/api/v1/openapi.json".into(),
         utoipa::openapi::path::PathItem::new(

@@ -79,6 +79,14 @@ error_codes! {
         "OAuth2: the requested scope is not one this platform issues (RFC 6749 `invalid_scope`); ask for `gateway` or omit it.");
     InvalidRequest = (BAD_REQUEST, "invalid_request", "Invalid request",
         "OAuth2: a required parameter is missing or repeated (RFC 6749 `invalid_request`).");
+    StateSecretNotAllowed = (UNPROCESSABLE_ENTITY, "state_secret_not_allowed", "State secrets are not allowed",
+        "The platform does not take data classified as a state secret (Mật, Tối mật, Tuyệt mật; Q1.2 of the regulation). The attempt is recorded for the security auditor.");
+    InvalidTransition = (CONFLICT, "invalid_transition", "Step not allowed in this state",
+        "The workflow step cannot be taken from the object's current state (e.g. approving a proposal that has not been forwarded); `detail` names both.");
+    InvalidAttachment = (UNPROCESSABLE_ENTITY, "invalid_attachment", "Invalid attachment",
+        "The uploaded document is missing, empty or not of the required type (an official letter must be a PDF).");
+    MalformedMultipart = (BAD_REQUEST, "malformed_multipart", "Malformed multipart body",
+        "The `multipart/form-data` body could not be read; `detail` says why.");
     StorageUnavailable = (SERVICE_UNAVAILABLE, "storage_unavailable", "Storage unavailable",
         "The storage is not reachable; try again later.");
     Internal = (INTERNAL_SERVER_ERROR, "internal_error", "Internal error",

@@ -5,14 +5,17 @@
 pub mod agencies;
 pub mod app;
 pub mod auth;
+pub mod catalog;
 pub mod clients;
 pub mod console;
 pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod notifications;
 pub mod ops;
 pub mod portal;
+pub mod security;
 pub mod settings;
 pub mod systems;
 pub mod users;

@@ -98,7 +98,7 @@ fn main() -> ExitCode {
             match command {
                 DocsCommand::Errors => print!("{}", lgsp_server::error::errors_markdown()),
                 DocsCommand::Openapi => {
-                    let (_, openapi) = lgsp_server::app::documented_routes();
+                    let (_, openapi) = lgsp_server::app::documented_routes(&Settings::default());
                     println!("{}", openapi.to_pretty_json().unwrap_or_default());
                 }
             }

@@ -76,6 +76,8 @@ pub struct Settings {
     pub token_seconds: u32,
     /// Largest request body accepted by the API, in bytes.
     pub max_body_bytes: usize,
+    /// Largest uploaded document (e.g. a proposal's official letter), in bytes.
+    pub max_upload_bytes: usize,
 }
 
 impl Default for Settings {
@@ -94,6 +96,7 @@ impl Default for Settings {
             session_minutes: 8 * 60,
             token_seconds: 3600,
             max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -130,7 +133,7 @@ pub enum SettingsError {
     },
     #[error("set either `database` or `database_file`, not both")]
     DatabaseTwice,
-    #[error("`session_minutes`, `token_seconds` and `max_body_bytes` must be positive")]
+    #[error("`session_minutes`, `token_seconds`, `max_body_bytes` and `max_upload_bytes` must be positive")]
     NotPositive,
 }
 

@@ -12,6 +12,7 @@ mod integration {
     mod access;
     mod agencies;
     mod browser;
+    mod catalog;
     mod errors;
     mod identity;
     mod operations;

@@ -1,0 +1,199 @@
+//! The catalog as published (Q12): on any day (Q5.4), entry by entry with its history, dataset
+//! by dataset with who to contact.
+
+use axum::extract::State;
+use chrono::{DateTime, NaiveDate, Utc};
+use lgsp_core::catalog::{DatasetId, DatasetMeta, EntryCode};
+use lgsp_core::FocalOfficer;
+use lgsp_store::EntryVersion;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::today;
+use crate::app::AppState;
+use crate::error::{ApiError, ErrorCode, ProblemDoc};
+use crate::extract::{Path, Query};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(catalog))
+        .routes(routes!(entry))
+        .routes(routes!(entry_history))
+        .routes(routes!(dataset))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AsOf {
+    /// A day (`2026-01-31`) or an instant (RFC 3339, read in Viet Nam time); default today.
+    as_of: Option<String>,
+}
+
+/// Reads `as_of` as a day in Viet Nam.
+fn as_of_day(value: Option<&str>) -> Result<NaiveDate, ApiError> {
+    let Some(value) = value else {
+        return Ok(today());
+    };
+    if let Ok(day) = value.parse::<NaiveDate>() {
+        return Ok(day);
+    }
+    let vietnam = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
+    DateTime::parse_from_rfc3339(value)
+        .map(|at| at.with_timezone(&vietnam).date_naive())
+        .map_err(|_| {
+            ApiError::new(ErrorCode::InvalidParameter)
+                .detail("`as_of` must be a date (YYYY-MM-DD) or an RFC 3339 instant")
+        })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CatalogView {
+    as_of: NaiveDate,
+    entries: Vec<EntryVersion>,
+}
+
+/// The catalog exactly as it stood on a day: every entry in force, in the version in force.
+#[utoipa::path(get, path = "/catalog", tag = "catalog", params(AsOf),
+    responses((status = 200, body = CatalogView), (status = 400, body = ProblemDoc)))]
+async fn catalog(
+    State(state): State<AppState>,
+    Query(query): Query<AsOf>,
+) -> Result<axum::Json<CatalogView>, ApiError> {
+    let as_of = as_of_day(query.as_of.as_deref())?;
+    let entries = state.store.catalog_as_of(as_of).await?;
+    Ok(axum::Json(CatalogView { as_of, entries }))
+}
+
+/// The version of an entry in force on a day (default today).
+#[utoipa::path(get, path = "/catalog/entries/{code}", tag = "catalog",
+    params(("code" = String, Path, description = "Entry code"), AsOf),
+    responses((status = 200, body = EntryVersion), (status = 404, body = ProblemDoc)))]
+async fn entry(
+    State(state): State<AppState>,
+    Path(code): Path<EntryCode>,
+    Query(query): Query<AsOf>,
+) -> Result<axum::Json<EntryVersion>, ApiError> {
+    let day = as_of_day(query.as_of.as_deref())?;
+    state
+        .store
+        .entry_history(&code)
+        .await?
+        .into_iter()
+        .find(|v| in_force(v, day))
+        .map(axum::Json)
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::ResourceNotFound)
+                .detail(format!("catalog entry {code} is not in force on {day}"))
+        })
+}
+
+fn in_force(version: &EntryVersion, day: NaiveDate) -> bool {
+    version.status == lgsp_store::EntryStatus::Active
+        && version.valid_from <= day
+        && version.valid_to.is_none_or(|to| day < to)
+}
+
+/// Every version of an entry, oldest first, with the decision behind each (Q5.4).
+#[utoipa::path(get, path = "/catalog/entries/{code}/history", tag = "catalog",
+    params(("code" = String, Path, description = "Entry code")),
+    responses((status = 200, body = Vec<EntryVersion>), (status = 404, body = ProblemDoc)))]
+async fn entry_history(
+    State(state): State<AppState>,
+    Path(code): Path<EntryCode>,
+) -> Result<axum::Json<Vec<EntryVersion>>, ApiError> {
+    Ok(axum::Json(state.store.entry_history(&code).await?))
+}
+
+/// A dataset as published today, with its entry, owner and who to contact.
+#[derive(Serialize, ToSchema)]
+pub struct PublishedDataset {
+    #[serde(flatten)]
+    pub dataset: DatasetMeta,
+    pub entry_code: EntryCode,
+    pub entry_name: String,
+    pub owner: String,
+    pub owner_name: String,
+    pub focal_officer: FocalOfficer,
+    pub legal_bases: Vec<lgsp_core::catalog::LegalBasis>,
+    /// The first day the dataset was published and the day its entry last changed.
+    pub issued: NaiveDate,
+    pub modified: NaiveDate,
+}
+
+impl PublishedDataset {
+    /// Finds a dataset in the catalog in force on `day`.
+    pub async fn find(state: &AppState, id: &DatasetId, day: NaiveDate) -> Result<Self, ApiError> {
+        let not_found = || {
+            ApiError::new(ErrorCode::ResourceNotFound)
+                .detail(format!("dataset {id} is not in the catalog"))
+        };
+        let code = state.store.dataset_entry(id).await?.ok_or_else(not_found)?;
+        let history = state.store.entry_history(&code).await?;
+        let current = history
+            .iter()
+            .find(|v| in_force(v, day))
+            .ok_or_else(not_found)?;
+        let dataset = current
+            .content
+            .datasets
+            .iter()
+            .find(|d| &d.id == id)
+            .ok_or_else(not_found)?;
+        let issued = history
+            .iter()
+            .find(|v| v.content.datasets.iter().any(|d| &d.id == id))
+            .map_or(current.valid_from, |v| v.valid_from);
+        let owner = state.store.get_agency(&current.content.owner).await?;
+        Ok(Self {
+            dataset: dataset.clone(),
+            entry_code: current.content.code.clone(),
+            entry_name: current.content.name.to_string(),
+            owner: owner.code.to_string(),
+            owner_name: owner.name.to_string(),
+            focal_officer: owner.focal_officer,
+            legal_bases: current.content.legal_bases.clone(),
+            issued,
+            modified: current.valid_from,
+        })
+    }
+
+    /// The start of a day in Viet Nam, as an instant.
+    pub fn instant(day: NaiveDate) -> DateTime<Utc> {
+        let vietnam = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
+        day.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(vietnam).single())
+            .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
+    }
+}
+
+#[utoipa::path(get, path = "/datasets/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "Dataset id")),
+    responses((status = 200, body = PublishedDataset), (status = 404, body = ProblemDoc)))]
+async fn dataset(
+    State(state): State<AppState>,
+    Path(id): Path<DatasetId>,
+) -> Result<axum::Json<PublishedDataset>, ApiError> {
+    Ok(axum::Json(
+        PublishedDataset::find(&state, &id, today()).await?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_of_takes_days_and_instants_in_vietnam_time() {
+        assert_eq!(
+            as_of_day(Some("2026-01-31")).unwrap().to_string(),
+            "2026-01-31"
+        );
+        assert_eq!(
+            as_of_day(Some("2026-01-31T18:00:00Z")).unwrap().to_string(),
+            "2026-02-01"
+        );
+        assert!(as_of_day(Some("31/01/2026")).is_err());
+    }
+}
