@@ -25,7 +25,8 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::keys::Keyring;
 use crate::settings::Settings;
 use crate::{
-    agencies, auth, catalog, clients, console, notifications, ops, portal, security, systems, users,
+    agencies, auth, catalog, ckan, clients, console, notifications, ops, portal, security, systems,
+    users,
 };
 
 /// What every handler can reach.
@@ -34,6 +35,8 @@ pub struct AppState {
     pub store: Store,
     pub keys: Arc<Keyring>,
     pub settings: Arc<Settings>,
+    /// The catalog's search index, derived from storage (see `catalog::search`).
+    pub search: Arc<lgsp_search::SearchIndex>,
 }
 
 impl AppState {
@@ -138,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/docs/errors", get(errors_doc))
         .merge(portal::routes())
+        .merge(ckan::routes())
         .merge(console::routes())
         .fallback(portal::not_found)
         .method_not_allowed_fallback(portal::method_not_allowed)
@@ -207,11 +211,16 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let purge = tokio::spawn(purge_sessions(state.store.clone()));
+    let background = [
+        tokio::spawn(purge_sessions(state.store.clone())),
+        tokio::spawn(catalog::search::keep_current(state.clone())),
+    ];
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await;
-    purge.abort();
+    for task in background {
+        task.abort();
+    }
     served
 }
 

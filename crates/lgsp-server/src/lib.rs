@@ -6,8 +6,10 @@ pub mod agencies;
 pub mod app;
 pub mod auth;
 pub mod catalog;
+pub mod ckan;
 pub mod clients;
 pub mod console;
+pub mod dcat;
 pub mod demo;
 pub mod error;
 pub mod extract;
@@ -71,11 +73,17 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
             .platform_name
             .get_or_insert_with(|| demo::PLATFORM_NAME.into());
     }
-    Ok(AppState {
+    let state = AppState {
         store,
         keys: Arc::new(keys),
         settings: Arc::new(settings),
-    })
+        search: Arc::new(lgsp_search::SearchIndex::new()?),
+    };
+    let indexed = catalog::search::rebuild(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot build the search index: {e:?}"))?;
+    tracing::info!(datasets = indexed, "search index built");
+    Ok(state)
 }
 
 /// `lgsp serve`: runs until SIGTERM or Ctrl-C, then finishes requests in flight.

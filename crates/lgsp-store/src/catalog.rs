@@ -738,6 +738,32 @@ impl Store {
         rows.into_iter().map(EntryVersion::try_from).collect()
     }
 
+    /// A number that grows whenever a decision changes the catalog: nodes compare it to know
+    /// when to rebuild what they derive from the catalog (the search index).
+    pub async fn catalog_revision(&self) -> Result<i64> {
+        let revision: i64 = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM catalog_versions")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(revision)
+    }
+
+    /// The first day each entry was in the catalog, by entry code.
+    pub async fn entry_first_days(&self) -> Result<Vec<(EntryCode, NaiveDate)>> {
+        let rows: Vec<(String, NaiveDate)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT e.code, MIN(v.valid_from) FROM catalog_versions v
+                 JOIN catalog_entries e ON e.id = v.entry_id GROUP BY e.code",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(code, day)| Ok((EntryCode::parse(code)?, day)))
+            .collect()
+    }
+
     /// Every version of an entry, oldest first, including ones decided to take effect later.
     pub async fn entry_history(&self, code: &EntryCode) -> Result<Vec<EntryVersion>> {
         let rows: Vec<VersionRow> = on_pool!(self, |pool| {

@@ -9,14 +9,18 @@ use crate::app::AppState;
 mod letters;
 mod proposals;
 mod published;
+pub mod search;
 
-pub use published::PublishedDataset;
+pub use published::{PublishedDataset, Snapshot};
 
 pub fn routes(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(proposals::routes(max_upload_bytes))
         .merge(published::routes())
+        .merge(search::routes())
 }
+
+pub use lgsp_search::fold;
 
 /// Today in Viet Nam (UTC+7): the day decisions take effect and `as_of` defaults to.
 pub fn today() -> NaiveDate {

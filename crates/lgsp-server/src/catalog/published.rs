@@ -1,11 +1,13 @@
 //! The catalog as published (Q12): on any day (Q5.4), entry by entry with its history, dataset
 //! by dataset with who to contact.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use lgsp_core::catalog::{DatasetId, DatasetMeta, EntryCode};
-use lgsp_core::FocalOfficer;
-use lgsp_store::EntryVersion;
+use lgsp_core::{AgencyCode, FocalOfficer};
+use lgsp_store::{Agency, EntryVersion};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -107,12 +109,13 @@ async fn entry_history(
 }
 
 /// A dataset as published today, with its entry, owner and who to contact.
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PublishedDataset {
     #[serde(flatten)]
     pub dataset: DatasetMeta,
     pub entry_code: EntryCode,
     pub entry_name: String,
+    pub data_kinds: Vec<lgsp_core::catalog::DataKind>,
     pub owner: String,
     pub owner_name: String,
     pub focal_officer: FocalOfficer,
@@ -122,43 +125,73 @@ pub struct PublishedDataset {
     pub modified: NaiveDate,
 }
 
-impl PublishedDataset {
-    /// Finds a dataset in the catalog in force on `day`.
-    pub async fn find(state: &AppState, id: &DatasetId, day: NaiveDate) -> Result<Self, ApiError> {
-        let not_found = || {
-            ApiError::new(ErrorCode::ResourceNotFound)
-                .detail(format!("dataset {id} is not in the catalog"))
-        };
-        let code = state.store.dataset_entry(id).await?.ok_or_else(not_found)?;
-        let history = state.store.entry_history(&code).await?;
-        let current = history
-            .iter()
-            .find(|v| in_force(v, day))
-            .ok_or_else(not_found)?;
-        let dataset = current
-            .content
-            .datasets
-            .iter()
-            .find(|d| &d.id == id)
-            .ok_or_else(not_found)?;
-        let issued = history
-            .iter()
-            .find(|v| v.content.datasets.iter().any(|d| &d.id == id))
-            .map_or(current.valid_from, |v| v.valid_from);
-        let owner = state.store.get_agency(&current.content.owner).await?;
+/// The catalog in force on a day, flattened to its datasets with everything people and
+/// machine-readable formats show about them (portal, search, CKAN, DCAT).
+pub struct Snapshot {
+    pub day: NaiveDate,
+    pub entries: Vec<EntryVersion>,
+    pub datasets: Vec<PublishedDataset>,
+}
+
+impl Snapshot {
+    pub async fn load(state: &AppState, day: NaiveDate) -> Result<Self, ApiError> {
+        let entries = state.store.catalog_as_of(day).await?;
+        let agencies: HashMap<AgencyCode, Agency> = state
+            .store
+            .list_agencies()
+            .await?
+            .into_iter()
+            .map(|a| (a.code.clone(), a))
+            .collect();
+        let first_days: HashMap<EntryCode, NaiveDate> =
+            state.store.entry_first_days().await?.into_iter().collect();
+        let mut datasets = Vec::new();
+        for version in &entries {
+            let entry = &version.content;
+            let owner = agencies.get(&entry.owner).ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!(
+                    "agency {} of entry {} is missing",
+                    entry.owner,
+                    entry.code
+                ))
+            })?;
+            for dataset in &entry.datasets {
+                datasets.push(PublishedDataset {
+                    dataset: dataset.clone(),
+                    entry_code: entry.code.clone(),
+                    entry_name: entry.name.to_string(),
+                    data_kinds: entry.data_kinds.clone(),
+                    owner: owner.code.to_string(),
+                    owner_name: owner.name.to_string(),
+                    focal_officer: owner.focal_officer.clone(),
+                    legal_bases: entry.legal_bases.clone(),
+                    issued: first_days
+                        .get(&entry.code)
+                        .copied()
+                        .unwrap_or(version.valid_from),
+                    modified: version.valid_from,
+                });
+            }
+        }
         Ok(Self {
-            dataset: dataset.clone(),
-            entry_code: current.content.code.clone(),
-            entry_name: current.content.name.to_string(),
-            owner: owner.code.to_string(),
-            owner_name: owner.name.to_string(),
-            focal_officer: owner.focal_officer,
-            legal_bases: current.content.legal_bases.clone(),
-            issued,
-            modified: current.valid_from,
+            day,
+            entries,
+            datasets,
         })
     }
 
+    pub fn dataset(&self, id: &str) -> Option<&PublishedDataset> {
+        self.datasets.iter().find(|d| d.dataset.id.as_str() == id)
+    }
+
+    pub fn entry(&self, code: &str) -> Option<&EntryVersion> {
+        self.entries
+            .iter()
+            .find(|v| v.content.code.as_str() == code)
+    }
+}
+
+impl PublishedDataset {
     /// The start of a day in Viet Nam, as an instant.
     pub fn instant(day: NaiveDate) -> DateTime<Utc> {
         let vietnam = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
@@ -175,9 +208,16 @@ async fn dataset(
     State(state): State<AppState>,
     Path(id): Path<DatasetId>,
 ) -> Result<axum::Json<PublishedDataset>, ApiError> {
-    Ok(axum::Json(
-        PublishedDataset::find(&state, &id, today()).await?,
-    ))
+    let snapshot = Snapshot::load(&state, today()).await?;
+    snapshot
+        .datasets
+        .into_iter()
+        .find(|d| d.dataset.id == id)
+        .map(axum::Json)
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::ResourceNotFound)
+                .detail(format!("dataset {id} is not in the catalog"))
+        })
 }
 
 #[cfg(test)]

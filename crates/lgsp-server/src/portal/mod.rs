@@ -12,6 +12,7 @@ use axum::Router;
 use lgsp_store::SessionKind;
 use serde::Deserialize;
 
+mod catalog;
 pub mod view;
 
 use crate::app::AppState;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/static/app.css", get(stylesheet))
+        .merge(catalog::routes())
 }
 
 #[derive(Template)]
@@ -274,6 +276,13 @@ pub async fn not_found(State(state): State<AppState>, parts: Parts) -> Response 
     }
     ApiError::new(ErrorCode::NotFound)
         .detail(format!("no route for {}", parts.uri.path()))
+        .into_response()
+}
+
+/// A 404 problem for machine-readable addresses (DCAT documents and the like).
+pub fn not_found_problem(detail: &str) -> Response {
+    ApiError::new(ErrorCode::ResourceNotFound)
+        .detail(detail)
         .into_response()
 }
 

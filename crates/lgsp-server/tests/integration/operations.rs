@@ -381,9 +381,10 @@ fn binary_refuses_unknown_settings_and_hides_secrets() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("listn"), "{stderr}");
 
+    let data_dir = std::env::temp_dir().join(format!("lgsp-bin-{}", uuid::Uuid::now_v7()));
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_lgsp"))
         .args(["serve", "--listen", "127.0.0.1:1", "--data-dir"])
-        .arg(std::env::temp_dir().join(format!("lgsp-bin-{}", uuid::Uuid::now_v7())))
+        .arg(&data_dir)
         .args([
             "--database",
             "postgres://lgsp:hunter2-secret@127.0.0.1:1/none",
@@ -398,4 +399,5 @@ fn binary_refuses_unknown_settings_and_hides_secrets() {
     );
     assert!(all.contains("cannot open the database"), "{all}");
     assert!(!all.contains("hunter2"), "the password leaked: {all}");
+    let _ = std::fs::remove_dir_all(data_dir);
 }
