@@ -16,5 +16,6 @@ mod integration {
     mod errors;
     mod identity;
     mod operations;
+    mod publication;
     mod web;
 }

@@ -651,6 +651,12 @@ async fn decide(
             .notify(role, agency, &subject, body, Some(&link(id)))
             .await?;
     }
+    // This node's search sees the change now; other nodes within a second (`keep_current`).
+    if approve {
+        if let Err(error) = super::search::rebuild(state).await {
+            tracing::warn!(error = ?error, "search index not rebuilt after a decision");
+        }
+    }
     tracing::info!(proposal = id, step = step.as_str(), by = %caller.name(), "catalog proposal decided");
     Ok(axum::Json(decided))
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use lgsp_core::identity::RoleAssignment;
+use lgsp_core::proposal::Decision;
 use lgsp_core::{AgencyCode, ConnectionModel, Role, SystemId, Text, Username};
 use lgsp_store::{NewClient, NewUser, Store, StoreError, UserPatch};
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::password;
 use crate::auth::secrets::{random_token, sha256_hex};
 
+pub mod catalog;
 pub mod province;
 
 /// The shape DESIGN.md gives the credentials file.
@@ -114,6 +116,15 @@ pub async fn load(store: &Store, data_dir: &Path) -> anyhow::Result<PathBuf> {
                 });
             }
         }
+    }
+
+    for demo in catalog::catalog() {
+        let decision = Decision {
+            number: Text::parse(demo.decision_number)?,
+            date: demo.decision_date,
+            effective_date: demo.decision_date,
+        };
+        store.seed_entry(&demo.entry, &decision).await?;
     }
 
     for (username, full_name, role, agency) in ACCOUNTS {
