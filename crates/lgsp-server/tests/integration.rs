@@ -13,6 +13,7 @@ mod integration {
     mod agencies;
     mod browser;
     mod catalog;
+    mod clients;
     mod errors;
     mod identity;
     mod operations;

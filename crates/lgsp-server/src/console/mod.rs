@@ -2,12 +2,15 @@
 //! navigation that follows the person's role.
 
 use askama::Template;
+use axum::extract::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use lgsp_core::{Action, Actor, Resource};
+use lgsp_core::proposal::ProposalAction;
+use lgsp_core::{Action, Actor, Resource, Role};
+use lgsp_store::Proposal;
 
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -20,6 +23,9 @@ pub fn routes() -> Router<AppState> {
         .route("/console", get(overview))
         .route("/console/agencies", get(agencies))
         .route("/console/systems", get(systems))
+        .route("/console/proposals", get(proposals))
+        .route("/console/proposals/{id}", get(proposal))
+        .route("/console/notifications", get(notifications))
 }
 
 /// The page to answer instead when the caller may not see `resource`: anonymous visitors are
@@ -100,6 +106,186 @@ async fn systems(State(state): State<AppState>, caller: Caller) -> Result<Respon
         &SystemsPage {
             shell: Shell::new(&state.platform_name(), &caller),
             systems: systems.into_iter().map(SystemRow::from).collect(),
+        },
+    ))
+}
+
+struct ProposalRow {
+    id: i64,
+    agency: String,
+    action: &'static str,
+    code: String,
+    overlaps: bool,
+    state: &'static str,
+    updated: String,
+}
+
+impl From<&Proposal> for ProposalRow {
+    fn from(p: &Proposal) -> Self {
+        let overlaps = match &p.action {
+            ProposalAction::Add { entry } | ProposalAction::Modify { entry } => {
+                entry.national_relation.overlaps
+            }
+            ProposalAction::Withdraw { .. } => false,
+        };
+        Self {
+            id: p.id,
+            agency: p.agency.to_string(),
+            action: p.action.label_vi(),
+            code: p.action.code().to_string(),
+            overlaps,
+            state: p.state.label_vi(),
+            updated: crate::portal::view::date_time_vi(p.updated_at),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/proposals.html")]
+struct ProposalsPage {
+    shell: Shell,
+    proposals: Vec<ProposalRow>,
+}
+
+/// The agency of an agency administrator: whose proposals they see.
+fn own_agency(caller: &Caller) -> Option<lgsp_core::AgencyCode> {
+    caller
+        .user
+        .as_ref()
+        .filter(|u| u.assignment.role() == Role::AgencyAdmin)
+        .and_then(|u| u.assignment.agency().cloned())
+}
+
+async fn proposals(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let agency = own_agency(&caller);
+    if let Some(response) = refusal(&state, &caller, Resource::Proposal(agency.as_ref())) {
+        return Ok(response);
+    }
+    let list = state.store.list_proposals(agency.as_ref(), None).await?;
+    Ok(render(
+        StatusCode::OK,
+        &ProposalsPage {
+            shell: Shell::new(&state.platform_name(), &caller),
+            proposals: list.iter().map(ProposalRow::from).collect(),
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "console/proposal.html")]
+struct ProposalPage {
+    shell: Shell,
+    p: ProposalRow,
+    reason: String,
+    letter_name: String,
+    letter_sha256: String,
+    relation: String,
+    decision: Option<String>,
+    events: Vec<String>,
+}
+
+async fn proposal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    if let Some(response) = refusal(&state, &caller, Resource::Proposal(None)) {
+        return Ok(response);
+    }
+    let found = match state.store.get_proposal(id).await {
+        Ok(found) => found,
+        Err(lgsp_store::StoreError::NotFound(_)) => {
+            return Ok(crate::portal::not_found_page(&state, &caller))
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if let Some(response) = refusal(&state, &caller, Resource::Proposal(Some(&found.agency))) {
+        return Ok(response);
+    }
+    let relation = match &found.action {
+        ProposalAction::Add { entry } | ProposalAction::Modify { entry } => entry
+            .national_relation
+            .databases
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "),
+        ProposalAction::Withdraw { .. } => String::new(),
+    };
+    let events = found
+        .events
+        .iter()
+        .map(|e| {
+            let mut line = format!(
+                "{} — {} — {}",
+                crate::portal::view::date_time_vi(e.at),
+                e.step.label_vi(),
+                e.actor
+            );
+            if let Some(comment) = &e.comment {
+                line.push_str(&format!(": {comment}"));
+            }
+            line
+        })
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &ProposalPage {
+            shell: Shell::new(&state.platform_name(), &caller),
+            p: ProposalRow::from(&found),
+            reason: found.reason.to_string(),
+            letter_name: found.letter.filename.clone(),
+            letter_sha256: found.letter.sha256.clone(),
+            relation,
+            decision: found.decision.as_ref().map(|d| {
+                format!(
+                    "Số {} ngày {}, hiệu lực từ {}",
+                    d.number,
+                    d.date.format("%d/%m/%Y"),
+                    d.effective_date.format("%d/%m/%Y")
+                )
+            }),
+            events,
+        },
+    ))
+}
+
+struct NotificationRow {
+    subject: String,
+    body: String,
+    link: Option<String>,
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/notifications.html")]
+struct NotificationsPage {
+    shell: Shell,
+    notifications: Vec<NotificationRow>,
+}
+
+async fn notifications(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    if let Some(response) = refusal(&state, &caller, Resource::Console) {
+        return Ok(response);
+    }
+    let user_id = caller.user.as_ref().map(|u| u.id).unwrap_or_default();
+    let list = state.store.notifications(user_id).await?;
+    Ok(render(
+        StatusCode::OK,
+        &NotificationsPage {
+            shell: Shell::new(&state.platform_name(), &caller),
+            notifications: list
+                .into_iter()
+                .map(|n| NotificationRow {
+                    subject: n.subject,
+                    body: n.body,
+                    link: n.link,
+                    at: crate::portal::view::date_time_vi(n.created_at),
+                })
+                .collect(),
         },
     ))
 }

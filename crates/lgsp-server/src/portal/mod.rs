@@ -261,18 +261,22 @@ pub fn wants_html(headers: &HeaderMap, path: &str) -> bool {
             .is_some_and(|accept| accept.contains("text/html"))
 }
 
+/// The "not found" page.
+pub fn not_found_page(state: &AppState, caller: &Caller) -> Response {
+    render(
+        StatusCode::NOT_FOUND,
+        &MessagePage {
+            shell: Shell::new(&state.platform_name(), caller),
+            heading: "Không tìm thấy trang",
+            message: "Địa chỉ bạn mở không tồn tại hoặc đã được chuyển đi.",
+        },
+    )
+}
+
 /// Unknown addresses: a page for browsers, a problem for everyone else.
 pub async fn not_found(State(state): State<AppState>, parts: Parts) -> Response {
     if wants_html(&parts.headers, parts.uri.path()) {
-        let shell = Shell::new(&state.platform_name(), &Caller::anonymous());
-        return render(
-            StatusCode::NOT_FOUND,
-            &MessagePage {
-                shell,
-                heading: "Không tìm thấy trang",
-                message: "Địa chỉ bạn mở không tồn tại hoặc đã được chuyển đi.",
-            },
-        );
+        return not_found_page(&state, &Caller::anonymous());
     }
     ApiError::new(ErrorCode::NotFound)
         .detail(format!("no route for {}", parts.uri.path()))

@@ -82,6 +82,13 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
             hint: "Cơ quan và cán bộ đầu mối",
         });
     }
+    if authorize(actor, Action::Read, Resource::Proposal(None)).is_ok() {
+        items.push(NavItem {
+            href: "/console/proposals",
+            label: "Đề nghị về danh mục",
+            hint: "Bổ sung, chỉnh sửa, rút CSDL khỏi danh mục (Điều 5 Quy chế)",
+        });
+    }
     if authorize(actor, Action::Read, Resource::System(None)).is_ok() {
         items.push(NavItem {
             href: "/console/systems",
@@ -89,6 +96,11 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
             hint: "Cấp độ an toàn, mô hình kết nối, mức sẵn sàng",
         });
     }
+    items.push(NavItem {
+        href: "/console/notifications",
+        label: "Thông báo",
+        hint: "Các bước của quy trình liên quan đến bạn",
+    });
     items
 }
 

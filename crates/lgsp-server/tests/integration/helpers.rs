@@ -207,6 +207,15 @@ impl TestApp {
         app
     }
 
+    /// Another server on the same data directory and database, as a second node behind a load
+    /// balancer would be. Stop it before stopping this one.
+    pub async fn second_node(&self) -> TestApp {
+        let mut node = start(self.backend, self.data_dir.clone(), self.database.clone()).await;
+        // The first node owns the directory and the database: dropping this one removes neither.
+        node.data_dir = PathBuf::new();
+        node
+    }
+
     async fn stop_server(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());

@@ -10,6 +10,7 @@ on_both_backends!(
     q12_ckan_action_api_answers_like_ckan,
     q12_dcat_documents_are_served_and_paged,
     q12_portal_shows_catalog_entries_datasets_and_history,
+    q15_2_c_an_approval_shows_in_search_on_every_node_within_a_second,
 );
 
 async fn search(app: &TestApp, query: &str) -> Value {
@@ -281,5 +282,99 @@ async fn q12_portal_shows_catalog_entries_datasets_and_history(backend: Backend)
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+    app.stop().await;
+}
+
+async fn q15_2_c_an_approval_shows_in_search_on_every_node_within_a_second(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let other = app.second_node().await;
+    let admin = app.token("agency-admin").await;
+    let operator = app.token("operator").await;
+    let approver = app.token("approver").await;
+    let system: Vec<Value> = app
+        .get("/api/v1/agencies/000.00.03.H35/systems", Some(&operator))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap())
+        .date_naive()
+        .to_string();
+    let entry = json!({
+        "code": "CSDL.CONGCHUNG", "name": "Cơ sở dữ liệu công chứng", "description": "Văn phòng công chứng.",
+        "owner": "000.00.03.H35", "managing_system": system[0]["code"],
+        "legal_bases": [{"number": "47/2020/NĐ-CP", "date": "2020-04-09", "issuer": "Chính phủ"}],
+        "data_kinds": ["open"], "national_relation": {"overlaps": false},
+        "criteria": {
+            "legal_value": {"met": true, "justification": "Có"},
+            "master_data": {"met": false, "justification": "Không"},
+            "administrative_procedures": {"met": true, "justification": "Có"}
+        },
+        "datasets": [{"id": "van-phong-cong-chung", "title": "Văn phòng công chứng", "description": "Danh sách",
+            "access_level": "open", "sharing_mode": "open", "update_frequency": "monthly", "licence": "CC-BY-4.0",
+            "contact": {"name": "Phòng Bổ trợ tư pháp", "email": "bttp@stp.hanam.gov.vn"}}]
+    });
+    let form = reqwest::multipart::Form::new()
+        .text(
+            "proposal",
+            json!({"change": {"action": "add", "entry": entry}, "reason": "Bổ sung"}).to_string(),
+        )
+        .part(
+            "letter",
+            reqwest::multipart::Part::bytes(b"%PDF-1.4 cong van".to_vec())
+                .file_name("cv.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        );
+    let created: Value = app
+        .http
+        .post(app.url("/api/v1/catalog/proposals"))
+        .bearer_auth(&admin)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_i64().unwrap();
+    let forwarded = app
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/catalog/submissions",
+            Some(&operator),
+            &json!({"proposals": [id], "recommendation": "Đề nghị phê duyệt"}),
+        )
+        .await;
+    assert_eq!(forwarded.status(), 201);
+    let query = "/api/v1/search?q=cong+chung";
+    assert_eq!(search(&other, "q=cong+chung").await["total"], 0);
+    let approved = app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/v1/catalog/proposals/{id}/approve"),
+            Some(&approver),
+            &json!({"decision": {"number": "99/QĐ-UBND", "date": today, "effective_date": today}}),
+        )
+        .await;
+    assert_eq!(approved.status(), 200);
+    let decided = std::time::Instant::now();
+    // The node that took the decision shows it at once …
+    assert_eq!(search(&app, "q=cong+chung").await["total"], 1);
+    // … the other within a second (it polls storage once a second), with a margin for a slow
+    // machine.
+    loop {
+        let answer: Value = other.get(query, None).await.json().await.unwrap();
+        if answer["total"] == 1 {
+            break;
+        }
+        assert!(
+            decided.elapsed() < std::time::Duration::from_millis(1500),
+            "not seen after 1.5 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    other.stop().await;
     app.stop().await;
 }
