@@ -5,7 +5,7 @@
 //! is `target/clients-venv`, created on first use (PyPI must be reachable), or the Python named
 //! by `CLIENTS_PYTHON`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -42,8 +42,8 @@ fn python() -> PathBuf {
 }
 
 /// Runs `python args…` off the async threads; returns stdout, failing the test on error.
-async fn run(python: &PathBuf, args: Vec<String>) -> String {
-    let python = python.clone();
+async fn run(python: &Path, args: Vec<String>) -> String {
+    let python = python.to_path_buf();
     // As in an activated virtualenv: `ckanapi dump` starts its workers by name.
     let bin = python.parent().map(PathBuf::from).unwrap_or_default();
     let path = format!(
