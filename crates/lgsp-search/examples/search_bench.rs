@@ -139,7 +139,7 @@ fn main() {
         let mut text = words[..take].join(" ");
         if rng.next() % 3 == 0 {
             text.push(' ');
-            text.push_str(rng.pick(&PLACES));
+            text.push_str(rng.pick::<&str>(&PLACES));
         }
         if rng.next() % 2 == 0 {
             text = fold(&text);
