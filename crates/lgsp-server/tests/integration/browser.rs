@@ -207,6 +207,65 @@ async fn browser_operator_signs_in_sees_focal_officers_and_signs_out() {
     outcome
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromium-driver: run with --ignored browser"]
+async fn browser_citizen_finds_datasets_without_typing_diacritics() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let driver = start_driver().await;
+    let profile = app.data_dir.join("chromium-profile");
+    let browser = headless_chromium(&driver, &profile).await;
+
+    let outcome = async {
+        browser.goto(&app.url("/")).await.unwrap();
+        let search = browser.find(Locator::Id("q")).await.unwrap();
+        search.send_keys("dat dai").await.unwrap();
+        search.send_keys("\u{E007}").await.unwrap();
+        let count = browser
+            .wait()
+            .for_element(Locator::Id("so-ket-qua"))
+            .await
+            .unwrap();
+        assert!(count.text().await.unwrap().starts_with("2 bộ dữ liệu"));
+        let marks = browser
+            .find_all(Locator::Css("article.hit mark"))
+            .await
+            .unwrap();
+        assert!(!marks.is_empty(), "matches are highlighted");
+        screenshot(&browser, "08-tim-kiem-danh-muc").await;
+
+        browser
+            .find(Locator::LinkText("Bảng giá đất tỉnh Hà Nam"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let access = browser
+            .wait()
+            .for_element(Locator::Id("cach-khai-thac"))
+            .await
+            .unwrap();
+        assert!(access.text().await.unwrap().contains("Dữ liệu mở"));
+        screenshot(&browser, "09-bo-du-lieu").await;
+
+        browser
+            .goto(&app.url("/catalog/CSDL.HOTICH/history"))
+            .await
+            .unwrap();
+        browser
+            .wait()
+            .for_element(Locator::Id("bang-lich-su"))
+            .await
+            .unwrap();
+        screenshot(&browser, "10-lich-su-muc-danh-muc").await;
+    }
+    .await;
+    browser.close().await.unwrap();
+    drop(driver);
+    app.stop().await;
+    outcome
+}
+
 fn url_of(text: &str) -> url::Url {
     url::Url::parse(text).unwrap()
 }
