@@ -57,6 +57,20 @@ fn race_error(error: StoreError) -> ApiError {
     }
 }
 
+/// The proposal `id` and the state `step` leads it to, if the caller may take the step now.
+async fn proposal_for_step(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    step: Step,
+) -> Result<(Proposal, ProposalState), ApiError> {
+    caller.require_person()?;
+    let proposal = state.store.get_proposal(id).await?;
+    let to = take_step(&caller.actor, &proposal.agency, Some(proposal.state), step)
+        .map_err(step_error)?;
+    Ok((proposal, to))
+}
+
 /// The proposing agency: the caller's, if the caller is an agency administrator.
 fn proposer(caller: &Caller) -> Result<AgencyCode, ApiError> {
     caller.require_person()?;
@@ -351,15 +365,7 @@ async fn resubmit_proposal(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> Result<axum::Json<Proposal>, ApiError> {
-    caller.require_person()?;
-    let proposal = state.store.get_proposal(id).await?;
-    let to = take_step(
-        &caller.actor,
-        &proposal.agency,
-        Some(proposal.state),
-        Step::Resubmit,
-    )
-    .map_err(step_error)?;
+    let (proposal, to) = proposal_for_step(&state, &caller, id, Step::Resubmit).await?;
     let mut upload = read_upload(multipart).await?;
     let form = upload.form.take().ok_or_else(|| {
         ApiError::new(ErrorCode::InvalidBody).detail("the `proposal` part is missing")
@@ -421,15 +427,7 @@ async fn return_proposal(
     Path(id): Path<i64>,
     Json(form): Json<ReturnForm>,
 ) -> Result<axum::Json<Proposal>, ApiError> {
-    caller.require_person()?;
-    let proposal = state.store.get_proposal(id).await?;
-    let to = take_step(
-        &caller.actor,
-        &proposal.agency,
-        Some(proposal.state),
-        Step::Return,
-    )
-    .map_err(step_error)?;
+    let (proposal, to) = proposal_for_step(&state, &caller, id, Step::Return).await?;
     let changes = StepChanges {
         comment: Some(form.comment.to_string()),
         ..StepChanges::default()
@@ -614,9 +612,7 @@ async fn decide(
     decision: &Decision,
     comment: Option<&str>,
 ) -> Result<axum::Json<Proposal>, ApiError> {
-    caller.require_person()?;
-    let proposal = state.store.get_proposal(id).await?;
-    take_step(&caller.actor, &proposal.agency, Some(proposal.state), step).map_err(step_error)?;
+    let (proposal, _) = proposal_for_step(state, caller, id, step).await?;
     let approve = step == Step::Approve;
     let decided = state
         .store

@@ -84,6 +84,32 @@ async fn headless_chromium(driver: &Driver, profile: &std::path::Path) -> Client
         .expect("a Chromium session")
 }
 
+/// The demo server and a headless Chromium pointed at it. Dropping it stops the driver and
+/// removes the server's data, so a failed assertion leaves nothing running.
+struct BrowserRun {
+    app: super::helpers::TestApp,
+    browser: Client,
+    _driver: Driver,
+}
+
+async fn open_browser() -> BrowserRun {
+    let app = spawn_app(Backend::Sqlite).await;
+    let driver = start_driver().await;
+    let browser = headless_chromium(&driver, &app.data_dir.join("chromium-profile")).await;
+    BrowserRun {
+        app,
+        browser,
+        _driver: driver,
+    }
+}
+
+impl BrowserRun {
+    async fn finish(self) {
+        self.browser.clone().close().await.unwrap();
+        self.app.stop().await;
+    }
+}
+
 fn screenshots_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -99,171 +125,153 @@ async fn screenshot(browser: &Client, name: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromium-driver: run with --ignored browser"]
 async fn browser_operator_signs_in_sees_focal_officers_and_signs_out() {
-    let app = spawn_app(Backend::Sqlite).await;
-    let driver = start_driver().await;
-    let profile = app.data_dir.join("chromium-profile");
-    let browser = headless_chromium(&driver, &profile).await;
+    let run = open_browser().await;
+    let (app, browser) = (&run.app, &run.browser);
+    browser.goto(&app.url("/")).await.unwrap();
+    screenshot(browser, "01-trang-chu").await;
+    browser
+        .find(Locator::Id("dang-nhap"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id("username"))
+        .await
+        .unwrap();
+    screenshot(browser, "02-dang-nhap").await;
 
-    let outcome = async {
-        browser.goto(&app.url("/")).await.unwrap();
-        screenshot(&browser, "01-trang-chu").await;
-        browser
-            .find(Locator::Id("dang-nhap"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        browser
-            .wait()
-            .for_element(Locator::Id("username"))
-            .await
-            .unwrap();
-        screenshot(&browser, "02-dang-nhap").await;
+    // Keyboard only: type, tab to the password, press Enter.
+    let username = browser.find(Locator::Id("username")).await.unwrap();
+    username.send_keys("operator").await.unwrap();
+    let password = browser.find(Locator::Id("password")).await.unwrap();
+    password
+        .send_keys(&app.password_of("operator"))
+        .await
+        .unwrap();
+    password.send_keys("\u{E007}").await.unwrap(); // WebDriver's Enter key
+    browser
+        .wait()
+        .for_url(&url_of(&app.url("/console")))
+        .await
+        .unwrap();
+    screenshot(browser, "03-bang-dieu-khien").await;
 
-        // Keyboard only: type, tab to the password, press Enter.
-        let username = browser.find(Locator::Id("username")).await.unwrap();
-        username.send_keys("operator").await.unwrap();
-        let password = browser.find(Locator::Id("password")).await.unwrap();
-        password
-            .send_keys(&app.password_of("operator"))
-            .await
-            .unwrap();
-        password.send_keys("\u{E007}").await.unwrap(); // WebDriver's Enter key
-        browser
-            .wait()
-            .for_url(&url_of(&app.url("/console")))
-            .await
-            .unwrap();
-        screenshot(&browser, "03-bang-dieu-khien").await;
-
-        browser.goto(&app.url("/console/agencies")).await.unwrap();
-        let table = browser
-            .wait()
-            .for_element(Locator::Id("bang-co-quan"))
-            .await
-            .unwrap();
-        let text = table.text().await.unwrap();
-        assert!(text.contains("Sở Tư pháp tỉnh Hà Nam"), "{text}");
-        let officers = browser
-            .find_all(Locator::Css("td.focal-officer"))
-            .await
-            .unwrap();
-        assert!(officers.len() >= 15, "a focal officer on every row");
-        for officer in &officers {
-            assert!(!officer.text().await.unwrap().trim().is_empty());
-        }
-        screenshot(&browser, "04-co-quan-dau-moi").await;
-
-        browser.goto(&app.url("/console/systems")).await.unwrap();
-        browser
-            .wait()
-            .for_element(Locator::Id("bang-he-thong"))
-            .await
-            .unwrap();
-        screenshot(&browser, "05-he-thong").await;
-
-        // Phone-sized: the page still works.
-        browser.set_window_size(390, 844).await.unwrap();
-        browser.goto(&app.url("/console/agencies")).await.unwrap();
-        browser
-            .wait()
-            .for_element(Locator::Id("bang-co-quan"))
-            .await
-            .unwrap();
-        screenshot(&browser, "06-dien-thoai").await;
-        browser.set_window_size(1280, 900).await.unwrap();
-
-        browser
-            .find(Locator::Id("dang-xuat"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        browser
-            .wait()
-            .for_element(Locator::Id("dang-nhap"))
-            .await
-            .unwrap();
-        browser.goto(&app.url("/console/agencies")).await.unwrap();
-        browser
-            .wait()
-            .for_element(Locator::Id("nut-dang-nhap"))
-            .await
-            .unwrap();
-        assert!(browser
-            .current_url()
-            .await
-            .unwrap()
-            .path()
-            .ends_with("/login"));
-        screenshot(&browser, "07-da-dang-xuat").await;
+    browser.goto(&app.url("/console/agencies")).await.unwrap();
+    let table = browser
+        .wait()
+        .for_element(Locator::Id("bang-co-quan"))
+        .await
+        .unwrap();
+    let text = table.text().await.unwrap();
+    assert!(text.contains("Sở Tư pháp tỉnh Hà Nam"), "{text}");
+    let officers = browser
+        .find_all(Locator::Css("td.focal-officer"))
+        .await
+        .unwrap();
+    assert!(officers.len() >= 15, "a focal officer on every row");
+    for officer in &officers {
+        assert!(!officer.text().await.unwrap().trim().is_empty());
     }
-    .await;
-    browser.close().await.unwrap();
-    drop(driver);
-    app.stop().await;
-    outcome
+    screenshot(browser, "04-co-quan-dau-moi").await;
+
+    browser.goto(&app.url("/console/systems")).await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id("bang-he-thong"))
+        .await
+        .unwrap();
+    screenshot(browser, "05-he-thong").await;
+
+    // Phone-sized: the page still works.
+    browser.set_window_size(390, 844).await.unwrap();
+    browser.goto(&app.url("/console/agencies")).await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id("bang-co-quan"))
+        .await
+        .unwrap();
+    screenshot(browser, "06-dien-thoai").await;
+    browser.set_window_size(1280, 900).await.unwrap();
+
+    browser
+        .find(Locator::Id("dang-xuat"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id("dang-nhap"))
+        .await
+        .unwrap();
+    browser.goto(&app.url("/console/agencies")).await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id("nut-dang-nhap"))
+        .await
+        .unwrap();
+    assert!(browser
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/login"));
+    screenshot(browser, "07-da-dang-xuat").await;
+    run.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromium-driver: run with --ignored browser"]
 async fn browser_citizen_finds_datasets_without_typing_diacritics() {
-    let app = spawn_app(Backend::Sqlite).await;
-    let driver = start_driver().await;
-    let profile = app.data_dir.join("chromium-profile");
-    let browser = headless_chromium(&driver, &profile).await;
+    let run = open_browser().await;
+    let (app, browser) = (&run.app, &run.browser);
+    browser.goto(&app.url("/")).await.unwrap();
+    let search = browser.find(Locator::Id("q")).await.unwrap();
+    search.send_keys("dat dai").await.unwrap();
+    search.send_keys("\u{E007}").await.unwrap();
+    let count = browser
+        .wait()
+        .for_element(Locator::Id("so-ket-qua"))
+        .await
+        .unwrap();
+    assert!(count.text().await.unwrap().starts_with("2 bộ dữ liệu"));
+    let marks = browser
+        .find_all(Locator::Css("article.hit mark"))
+        .await
+        .unwrap();
+    assert!(!marks.is_empty(), "matches are highlighted");
+    screenshot(browser, "08-tim-kiem-danh-muc").await;
 
-    let outcome = async {
-        browser.goto(&app.url("/")).await.unwrap();
-        let search = browser.find(Locator::Id("q")).await.unwrap();
-        search.send_keys("dat dai").await.unwrap();
-        search.send_keys("\u{E007}").await.unwrap();
-        let count = browser
-            .wait()
-            .for_element(Locator::Id("so-ket-qua"))
-            .await
-            .unwrap();
-        assert!(count.text().await.unwrap().starts_with("2 bộ dữ liệu"));
-        let marks = browser
-            .find_all(Locator::Css("article.hit mark"))
-            .await
-            .unwrap();
-        assert!(!marks.is_empty(), "matches are highlighted");
-        screenshot(&browser, "08-tim-kiem-danh-muc").await;
+    browser
+        .find(Locator::LinkText("Bảng giá đất tỉnh Hà Nam"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let access = browser
+        .wait()
+        .for_element(Locator::Id("cach-khai-thac"))
+        .await
+        .unwrap();
+    assert!(access.text().await.unwrap().contains("Dữ liệu mở"));
+    screenshot(browser, "09-bo-du-lieu").await;
 
-        browser
-            .find(Locator::LinkText("Bảng giá đất tỉnh Hà Nam"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        let access = browser
-            .wait()
-            .for_element(Locator::Id("cach-khai-thac"))
-            .await
-            .unwrap();
-        assert!(access.text().await.unwrap().contains("Dữ liệu mở"));
-        screenshot(&browser, "09-bo-du-lieu").await;
-
-        browser
-            .goto(&app.url("/catalog/CSDL.HOTICH/history"))
-            .await
-            .unwrap();
-        browser
-            .wait()
-            .for_element(Locator::Id("bang-lich-su"))
-            .await
-            .unwrap();
-        screenshot(&browser, "10-lich-su-muc-danh-muc").await;
-    }
-    .await;
-    browser.close().await.unwrap();
-    drop(driver);
-    app.stop().await;
-    outcome
+    browser
+        .goto(&app.url("/catalog/CSDL.HOTICH/history"))
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id("bang-lich-su"))
+        .await
+        .unwrap();
+    screenshot(browser, "10-lich-su-muc-danh-muc").await;
+    run.finish().await;
 }
 
 fn url_of(text: &str) -> url::Url {

@@ -14,6 +14,29 @@ fn csrf_field(html: &str) -> String {
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
+/// Signs `username` in through the form, as a browser would: fetch the form, post it back.
+async fn sign_in(app: &TestApp, client: &reqwest::Client, username: &str) -> reqwest::Response {
+    let form = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let password = app.password_of(username);
+    client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", username),
+            ("password", password.as_str()),
+            ("csrf", &csrf_field(&form)),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 fn browser(app: &TestApp) -> reqwest::Client {
     let _ = app;
     reqwest::Client::builder()
@@ -212,25 +235,7 @@ async fn console_sign_in_uses_server_side_sessions_with_csrf(backend: Backend) {
 
     // A citizen's console does not offer the systems registry, and refuses it.
     let citizen = browser(&app);
-    let form = citizen
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let password = app.password_of("citizen");
-    citizen
-        .post(app.url("/login"))
-        .form(&[
-            ("username", "citizen"),
-            ("password", password.as_str()),
-            ("csrf", &csrf_field(&form)),
-        ])
-        .send()
-        .await
-        .unwrap();
+    sign_in(&app, &citizen, "citizen").await;
     let console = citizen
         .get(app.url("/console"))
         .send()
