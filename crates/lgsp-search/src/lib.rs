@@ -221,7 +221,8 @@ impl SearchIndex {
         // them (see `add_text`), which keeps the two in step without a custom token filter.
         index.tokenizers().register(FOLDED, words());
         index.tokenizers().register(EXACT, words());
-        let writer = index.writer_with_num_threads(1, 32_000_000)?;
+        // The smallest budget tantivy takes: the catalog is small and idle memory matters.
+        let writer = index.writer_with_num_threads(1, 15_000_000)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
