@@ -10,6 +10,7 @@ pub mod identity;
 pub mod policy;
 pub mod proposal;
 pub mod system;
+pub mod table_schema;
 pub mod text;
 
 pub use agency::{AgencyCode, AgencyKind, Email, FocalOfficer, NewAgency, Phone};
