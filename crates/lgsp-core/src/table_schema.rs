@@ -641,13 +641,17 @@ impl<'a> RowValidator<'a> {
     ) -> Result<Vec<CellValue>, Vec<ReportError>> {
         let row = Some(row_number);
         if cells.iter().all(|c| c.is_empty()) {
-            return Err(vec![ReportError {
+            let mut errors = vec![ReportError {
                 kind: ErrorType::BlankRow,
                 row_number: row,
                 field_name: None,
                 field_number: None,
                 message: format!("Row at position \"{row_number}\" is completely blank"),
-            }]);
+            }];
+            if !self.schema.primary_key.is_empty() {
+                errors.push(self.empty_key(row_number));
+            }
+            return Err(errors);
         }
         let mut errors = Vec::new();
         let mut values = Vec::with_capacity(self.schema.fields.len());
@@ -698,7 +702,18 @@ impl<'a> RowValidator<'a> {
                 message: format!("Row at position \"{row_number}\" has an extra value \"{extra}\" in field at position \"{}\"", i + 1),
             });
         }
-        if !self.schema.primary_key.is_empty() && errors.is_empty() {
+        // As Frictionless: a key with an empty (missing or unreadable) part is an error of its
+        // own; a complete key must not repeat.
+        let key_parts: Vec<&CellValue> = self
+            .schema
+            .primary_key
+            .iter()
+            .filter_map(|name| self.schema.fields.iter().position(|f| &f.name == name))
+            .map(|i| &values[i])
+            .collect();
+        if key_parts.contains(&&CellValue::Null) {
+            errors.push(self.empty_key(row_number));
+        } else if !self.schema.primary_key.is_empty() {
             let key = self.key(&self.schema.primary_key, cells);
             if !self.primary_seen.insert(key) {
                 errors.push(ReportError {
@@ -733,6 +748,19 @@ impl<'a> RowValidator<'a> {
             Ok(values)
         } else {
             Err(errors)
+        }
+    }
+
+    fn empty_key(&self, row_number: usize) -> ReportError {
+        ReportError {
+            kind: ErrorType::PrimaryKey,
+            row_number: Some(row_number),
+            field_name: None,
+            field_number: None,
+            message: format!(
+                "Row at position \"{row_number}\" violates the primary key: cells composing the primary key ({}) are empty",
+                self.schema.primary_key.join(", ")
+            ),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod ckan;
 pub mod clients;
 pub mod console;
+pub mod datasets;
 pub mod dcat;
 pub mod demo;
 pub mod error;

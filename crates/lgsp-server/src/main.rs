@@ -30,6 +30,15 @@ enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Validate a CSV file against a Table Schema; prints a Frictionless-shaped report.
+    /// Exits 0 when valid, 1 when not, 2 when the file cannot be read.
+    Validate {
+        /// The Table Schema (JSON).
+        #[arg(long)]
+        schema: PathBuf,
+        /// The CSV file (UTF-8; comma, semicolon or tab).
+        file: PathBuf,
+    },
     /// Print generated documentation.
     Docs {
         #[command(subcommand)]
@@ -94,6 +103,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Keys { command, common } => keys(command, &common),
+        Command::Validate { schema, file } => return validate(&schema, &file),
         Command::Docs { command } => {
             match command {
                 DocsCommand::Errors => print!("{}", lgsp_server::error::errors_markdown()),
@@ -147,4 +157,39 @@ fn keys(command: KeysCommand, common: &CommonArgs) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+fn validate(schema: &std::path::Path, file: &std::path::Path) -> ExitCode {
+    let schema: lgsp_core::table_schema::TableSchema = match std::fs::read(schema)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
+    {
+        Ok(schema) => schema,
+        Err(message) => {
+            eprintln!("lgsp: the schema {}: {message}", schema.display());
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = std::fs::File::open(file)
+        .map_err(lgsp_server::datasets::validation::ReadError::from)
+        .and_then(|input| {
+            lgsp_server::datasets::validation::validate_csv(input, &schema, Vec::new(), |_| {})
+        });
+    match outcome {
+        Ok(report) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
+            if report.valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(error) => {
+            eprintln!("lgsp: {}: {error}", file.display());
+            ExitCode::from(2)
+        }
+    }
 }

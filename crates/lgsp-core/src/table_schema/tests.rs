@@ -105,9 +105,10 @@ fn each_kind_of_row_error_is_reported_like_frictionless() {
         &["347", "Phủ Lý", "huyen", "1", "1", "2008-09-09", "", "35"],
     )
     .unwrap();
+    // As Frictionless: a blank row also leaves the primary key empty.
     assert_eq!(
         kinds(v.check(3, &["", "", "", "", "", "", "", ""])),
-        [(ErrorType::BlankRow, None)]
+        [(ErrorType::BlankRow, None), (ErrorType::PrimaryKey, None)]
     );
     assert_eq!(
         kinds(v.check(4, &["349", "Duy Tiên", "huyen"]))

@@ -1,5 +1,6 @@
-//! Real third-party clients against the running server: Python's `ckanapi` (CKAN's own client)
-//! and `rdflib` (an RDF parser) in a throw-away virtualenv.
+//! Real third-party tools against the platform: Python's `ckanapi` (CKAN's own client),
+//! `rdflib` (an RDF parser) and `frictionless` (the Table Schema reference validator), in a
+//! throw-away virtualenv.
 //!
 //! Run with `cargo test -p lgsp-server --test integration -- --ignored integration::clients::`. The virtualenv
 //! is `target/clients-venv`, created on first use (PyPI must be reachable), or the Python named
@@ -27,16 +28,16 @@ fn python() -> PathBuf {
         assert!(status.success(), "python3 -m venv");
     }
     let ready = Command::new(&python)
-        .args(["-c", "import ckanapi, rdflib"])
+        .args(["-c", "import ckanapi, rdflib, frictionless"])
         .status()
         .unwrap()
         .success();
     if !ready {
         let status = Command::new(venv.join("bin/pip"))
-            .args(["install", "-q", "ckanapi", "rdflib"])
+            .args(["install", "-q", "ckanapi", "rdflib", "frictionless"])
             .status()
             .unwrap();
-        assert!(status.success(), "pip install ckanapi rdflib");
+        assert!(status.success(), "pip install ckanapi rdflib frictionless");
     }
     python
 }
@@ -161,4 +162,63 @@ async fn clients_rdflib_loads_the_dcat_documents() {
     .await;
     assert!(out.contains("0 failed"), "{out}");
     app.stop().await;
+}
+
+/// The verdict of a report: valid or not, and which errors on which rows.
+fn verdict(report: &Value) -> (bool, Vec<(String, u64)>) {
+    let mut errors: Vec<(String, u64)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_owned(),
+                e["rowNumber"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    errors.sort();
+    (report["valid"].as_bool().unwrap(), errors)
+}
+
+/// Q15.2.d: for every file of the corpus, `lgsp validate` and `frictionless validate` agree on
+/// validity and on which errors occur on which rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Python with frictionless (PyPI): run with --ignored clients"]
+async fn clients_q15_2_d_frictionless_agrees_on_the_validation_corpus() {
+    let python = python();
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/corpus");
+    let schema = corpus.join("schema.json");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 8, "the corpus has good and bad files");
+    let frictionless = python.with_file_name("frictionless").display().to_string();
+    for file in files {
+        // Frictionless refuses absolute paths as unsafe: run it in the corpus folder.
+        let theirs = Command::new(&frictionless)
+            .current_dir(&corpus)
+            .arg("validate")
+            .arg(file.file_name().unwrap())
+            .args(["--schema", "schema.json", "--json"])
+            .output()
+            .unwrap();
+        let theirs: Value = serde_json::from_slice(&theirs.stdout).unwrap();
+        let ours = Command::new(env!("CARGO_BIN_EXE_lgsp"))
+            .args(["validate", "--schema"])
+            .arg(&schema)
+            .arg(&file)
+            .output()
+            .unwrap();
+        let ours: Value = serde_json::from_slice(&ours.stdout).unwrap();
+        assert_eq!(
+            verdict(&ours),
+            verdict(&theirs["tasks"][0]),
+            "{}",
+            file.display()
+        );
+    }
 }

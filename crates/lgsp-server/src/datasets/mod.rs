@@ -1,0 +1,4 @@
+//! Hosted datasets: reading and validating tabular files against a dataset's Table Schema.
+//! (Storage of the records, queries and downloads build on this.)
+
+pub mod validation;
