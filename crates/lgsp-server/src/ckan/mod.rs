@@ -288,7 +288,7 @@ async fn run(
             Ok(if all_fields {
                 json!(organizations
                     .values()
-                    .map(|o| organization(o, false, &snapshot))
+                    .map(|o| organization(o, false, &snapshot, base))
                     .collect::<Vec<_>>())
             } else {
                 json!(organizations.keys().collect::<Vec<_>>())
@@ -307,7 +307,7 @@ async fn run(
             let include = params
                 .str("include_datasets")
                 .is_some_and(|v| v == "true" || v == "True");
-            Ok(organization(found, include, &snapshot))
+            Ok(organization(found, include, &snapshot, base))
         }
         "tag_list" => {
             let snapshot = Snapshot::load(state, today()).await?;
@@ -382,11 +382,15 @@ fn organizations(snapshot: &Snapshot) -> BTreeMap<String, Organization> {
     map
 }
 
-fn organization(o: &Organization, include_datasets: bool, snapshot: &Snapshot) -> Value {
+fn organization(
+    o: &Organization,
+    include_datasets: bool,
+    snapshot: &Snapshot,
+    base: &str,
+) -> Value {
     let mut value = organization_stub(&o.code, &o.title);
     value["package_count"] = json!(o.count);
     if include_datasets {
-        let base = "";
         value["packages"] = json!(snapshot
             .datasets
             .iter()

@@ -170,8 +170,21 @@ async fn q12_ckan_action_api_answers_like_ckan(backend: Backend) {
         .unwrap()
         .iter()
         .any(|o| o == "000-00-10-h35"));
-    let (_, org) = ckan(&app, "organization_show", "id=000-00-10-h35").await;
+    let (_, org) = ckan(
+        &app,
+        "organization_show",
+        "id=000-00-10-h35&include_datasets=true",
+    )
+    .await;
     assert_eq!(org["result"]["package_count"], 3);
+    let first = &org["result"]["packages"][0];
+    assert!(
+        first["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:"),
+        "{first}"
+    );
     let (_, tags) = ckan(&app, "tag_list", "").await;
     assert!(tags["result"]
         .as_array()
