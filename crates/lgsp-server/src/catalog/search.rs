@@ -77,9 +77,7 @@ pub async fn keep_current(state: AppState) {
                 tracing::debug!(count, revision = current.0, "search index rebuilt");
                 seen = Some(current);
             }
-            Err(error) => {
-                let _ = axum::response::IntoResponse::into_response(error);
-            }
+            Err(error) => tracing::warn!(error = ?error, "search index not rebuilt; retrying"),
         }
     }
 }

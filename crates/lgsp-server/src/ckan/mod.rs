@@ -62,8 +62,8 @@ impl CkanError {
     }
 
     fn internal(error: ApiError) -> Self {
-        // Logged by the problem conversion; the client gets nothing internal.
-        let _ = error.into_response();
+        // The cause goes to the log; the client gets nothing internal.
+        tracing::error!(error = ?error, "CKAN action failed");
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             kind: "Internal Server Error",
