@@ -3,6 +3,7 @@
 use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use lgsp_core::{authorize, Action, Actor, Resource, SystemCode, SystemId};
 use lgsp_store::{SessionKind, User};
 
@@ -86,9 +87,8 @@ impl Caller {
 }
 
 /// The value of cookie `name` in the request, if sent.
-pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
@@ -127,7 +127,7 @@ impl FromRequestParts<AppState> for Caller {
                 api_session_caller(state, token).await
             };
         }
-        let session = match cookie(parts, SESSION_COOKIE) {
+        let session = match cookie(&parts.headers, SESSION_COOKIE) {
             Some(token) => {
                 let token_hash = sha256_hex(token);
                 state

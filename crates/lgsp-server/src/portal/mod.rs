@@ -2,7 +2,7 @@
 //! for unknown addresses.
 
 use askama::Template;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::State;
 use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -139,13 +139,11 @@ struct LoginForm {
 async fn login(
     State(state): State<AppState>,
     caller: Caller,
-    request: Request,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
-    let (parts, body) = request.into_parts();
-    let presented = cookie(&parts, LOGIN_CSRF_COOKIE).map(str::to_owned);
-    let Form(form) =
-        Form::<LoginForm>::from_request(Request::from_parts(parts, body), &state).await?;
-    if !presented.is_some_and(|expected| constant_time_eq(&expected, &form.csrf)) {
+    let presented = cookie(&headers, LOGIN_CSRF_COOKIE);
+    if !presented.is_some_and(|expected| constant_time_eq(expected, &form.csrf)) {
         return Ok(login_page(
             &state,
             &caller,
