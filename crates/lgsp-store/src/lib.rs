@@ -17,6 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 mod agencies;
 mod catalog;
 mod clients;
+mod records;
 pub mod scratch;
 mod sessions;
 mod systems;
@@ -28,6 +29,7 @@ pub use catalog::{
     StepChanges, Submission,
 };
 pub use clients::{Client, NewClient};
+pub use records::{RecordQuery, RecordTable};
 pub use sessions::{Session, SessionKind};
 pub use systems::{System, SystemPatch};
 pub use users::{NewUser, User, UserPatch};

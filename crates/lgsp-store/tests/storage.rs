@@ -58,6 +58,7 @@ async fn story(store: Store) {
     users_sessions_and_login_throttle(&store).await;
     clients_are_tied_to_systems_and_revocable(&store).await;
     q5_2_q5_4_catalog_changes_only_by_decision_from_its_effective_date(&store).await;
+    records_are_typed_and_readable_as_of_any_instant(&store).await;
     store.close().await;
 }
 
@@ -663,6 +664,119 @@ async fn q5_2_q5_4_catalog_changes_only_by_decision_from_its_effective_date(stor
     assert_eq!(
         store.security_events().await.unwrap()[0].0,
         "state_secret_attempt"
+    );
+}
+
+async fn records_are_typed_and_readable_as_of_any_instant(store: &Store) {
+    use lgsp_core::table_schema::{CellValue, TableSchema};
+    use lgsp_store::RecordQuery;
+
+    let schema: TableSchema = serde_json::from_value(serde_json::json!({
+        "fields": [
+            {"name": "ma", "type": "integer"},
+            {"name": "ten", "type": "string"},
+            {"name": "dien_tich", "type": "number"},
+            {"name": "thanh_pho", "type": "boolean"},
+            {"name": "hieu_luc", "type": "date"},
+            {"name": "cap_nhat", "type": "datetime"},
+            {"name": "gio", "type": "time"},
+            {"name": "nam", "type": "year"},
+            {"name": "toa_do", "type": "geopoint"}
+        ],
+        "primaryKey": "ma"
+    }))
+    .unwrap();
+    let dataset = lgsp_core::catalog::DatasetId::parse("don-vi-hanh-chinh").unwrap();
+    let table = store.create_record_table(&dataset, &schema).await.unwrap();
+    assert_eq!(table.table, "ds_don_vi_hanh_chinh");
+    assert!(matches!(
+        store.create_record_table(&dataset, &schema).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let row = |ma: i64, ten: &str| {
+        vec![
+            CellValue::Integer(ma),
+            CellValue::String(ten.into()),
+            CellValue::Number(87.5),
+            CellValue::Boolean(true),
+            CellValue::Date(day("2008-09-09")),
+            CellValue::Datetime(at("2025-07-01T01:00:00Z")),
+            CellValue::Time(chrono::NaiveTime::from_hms_opt(8, 30, 0).unwrap()),
+            CellValue::Year(2025),
+            CellValue::Geopoint([105.91, 20.54]),
+        ]
+    };
+    let mut with_null = row(349, "Duy Tiên");
+    with_null[2] = CellValue::Null;
+    with_null[8] = CellValue::Null;
+    let first = store
+        .replace_records(&table, &[row(347, "Phủ Lý"), with_null.clone()])
+        .await
+        .unwrap();
+    let second = store
+        .replace_records(&table, &[row(13285, "Phường Phủ Lý")])
+        .await
+        .unwrap();
+    assert!(second > first);
+    let query = |as_of, equals| RecordQuery {
+        as_of,
+        equals,
+        limit: 100,
+        offset: 0,
+    };
+    let then = store
+        .records(&table, &query(first, Vec::new()))
+        .await
+        .unwrap();
+    assert_eq!(
+        then,
+        vec![row(347, "Phủ Lý"), with_null],
+        "values come back typed, NULLs too"
+    );
+    let now = store
+        .records(&table, &query(second, Vec::new()))
+        .await
+        .unwrap();
+    assert_eq!(now, vec![row(13285, "Phường Phủ Lý")]);
+    let before = store
+        .records(
+            &table,
+            &query(first - chrono::Duration::seconds(1), Vec::new()),
+        )
+        .await
+        .unwrap();
+    assert!(before.is_empty(), "nothing before the first import");
+    let filtered = store
+        .records(
+            &table,
+            &query(first, vec![("ma".into(), CellValue::Integer(349))]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(filtered.len(), 1);
+    assert_eq!(filtered[0][1], CellValue::String("Duy Tiên".into()));
+    assert!(matches!(
+        store
+            .records(
+                &table,
+                &query(first, vec![("khong_co".into(), CellValue::Null)])
+            )
+            .await,
+        Err(StoreError::MissingReference(_))
+    ));
+    assert_eq!(
+        store
+            .record_table(&dataset)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_change_at,
+        Some(second)
     );
 }
 
