@@ -90,7 +90,8 @@ impl Default for Settings {
             metrics_listen: None,
             demo: false,
             log_format: LogFormat::Human,
-            log_filter: "info".into(),
+            // tantivy logs every segment file it deletes at `info`.
+            log_filter: "info,tantivy=warn".into(),
             platform_name: None,
             public_url: None,
             session_minutes: 8 * 60,
