@@ -15,7 +15,7 @@ pub mod text;
 
 pub use agency::{AgencyCode, AgencyKind, Email, FocalOfficer, NewAgency, Phone};
 pub use identity::{Password, Role, RoleAssignment, Username};
-pub use policy::{authorize, Action, Actor, Denial, Resource};
+pub use policy::{authorize, may_see_personal_fields, Action, Actor, Denial, Resource};
 pub use system::{
     ConnectionModel, Findings, HttpUrl, NewSystem, Readiness, SecurityLevel, SystemCode, SystemId,
 };

@@ -4,6 +4,7 @@
 //! [`authorize`]. Keeping the whole rule set in one function makes it reviewable in one place and
 //! testable as a matrix (see the tests at the bottom).
 
+use crate::catalog::AccessLevel;
 use crate::identity::{Role, RoleAssignment, Username};
 use crate::{AgencyCode, SystemId};
 
@@ -79,6 +80,13 @@ pub enum Resource<'a> {
     Client(Option<&'a AgencyCode>),
     /// Catalog proposals of an agency (`None`: across agencies).
     Proposal(Option<&'a AgencyCode>),
+    /// The hosted records of a dataset owned by an agency, at its access level. Reading open and
+    /// public data needs nobody (Q13.2); other levels need a grant (not yet: the owner and the
+    /// operator only). Changing records or their schema is the owner's.
+    Records {
+        owner: &'a AgencyCode,
+        access: crate::catalog::AccessLevel,
+    },
     /// Security events, e.g. refused state-secret registrations (Q1.2, Q20).
     SecurityEvents,
     /// The signed-in console.
@@ -94,6 +102,12 @@ pub enum Denial {
     /// Signed in, but not allowed: 403.
     #[error("not allowed")]
     Forbidden,
+}
+
+/// Whether `actor` sees the personal-data fields of records owned by `owner` (Decree
+/// 13/2023): only the owner and the operator until grants and consents exist.
+pub fn may_see_personal_fields(actor: &Actor, owner: &AgencyCode) -> bool {
+    actor.is(Role::Operator) || actor.agency_admin_of(owner)
 }
 
 /// Decides whether `actor` may perform `action` on `resource`.
@@ -184,6 +198,18 @@ fn allows(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
                 }
         }
         (Resource::Proposal(_), _) => false,
+
+        (
+            Resource::Records {
+                access: AccessLevel::Open | AccessLevel::Public,
+                ..
+            },
+            Read,
+        ) => true,
+        (Resource::Records { owner, .. }, Read | Update) => {
+            operator || actor.agency_admin_of(owner)
+        }
+        (Resource::Records { .. }, _) => false,
 
         (Resource::SecurityEvents, Read) => operator || actor.is(Role::Auditor),
         (Resource::SecurityEvents, _) => false,
@@ -279,6 +305,11 @@ mod tests {
         proposal(own)    read    . . Y Y Y Y .
         proposal(other)  read    . . Y Y Y . .
         proposal(own)    create  . . . . . . .
+        records(open)    read    Y Y Y Y Y Y Y
+        records(personal) read   . . Y . . Y .
+        records(other-personal) read . . Y . . . .
+        records(open)    update  . . Y . . Y .
+        records(other-open) update . . Y . . . .
         security-events  read    . . Y . Y . .
         console          read    . Y Y Y Y Y .
         console          update  . . . . . . .
@@ -332,6 +363,22 @@ mod tests {
                 "proposal(all)" => Resource::Proposal(None),
                 "proposal(own)" => Resource::Proposal(Some(&own)),
                 "proposal(other)" => Resource::Proposal(Some(&other)),
+                "records(open)" => Resource::Records {
+                    owner: &own,
+                    access: crate::catalog::AccessLevel::Open,
+                },
+                "records(personal)" => Resource::Records {
+                    owner: &own,
+                    access: crate::catalog::AccessLevel::Personal,
+                },
+                "records(other-personal)" => Resource::Records {
+                    owner: &other,
+                    access: crate::catalog::AccessLevel::Personal,
+                },
+                "records(other-open)" => Resource::Records {
+                    owner: &other,
+                    access: crate::catalog::AccessLevel::Open,
+                },
                 "security-events" => Resource::SecurityEvents,
                 "console" => Resource::Console,
                 other => panic!("unknown resource {other}"),

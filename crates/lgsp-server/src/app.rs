@@ -25,8 +25,8 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::keys::Keyring;
 use crate::settings::Settings;
 use crate::{
-    agencies, auth, catalog, ckan, clients, console, notifications, ops, portal, security, systems,
-    users,
+    agencies, auth, catalog, ckan, clients, console, datasets, notifications, ops, portal,
+    security, systems, users,
 };
 
 /// What every handler can reach.
@@ -66,6 +66,7 @@ impl AppState {
         (name = "catalog", description = "The catalog of shared databases and the procedure that changes it (Q5, Q12)"),
         (name = "notifications", description = "In-app notifications"),
         (name = "security", description = "Security events for the auditor (Q1.2, Q20)"),
+        (name = "datasets", description = "Hosted records of datasets: schema, imports, reads as of any instant"),
         (name = "operations", description = "Probes"),
     )
 )]
@@ -105,7 +106,8 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         .merge(clients::routes())
         .merge(catalog::routes(settings.max_upload_bytes))
         .merge(notifications::routes())
-        .merge(security::routes());
+        .merge(security::routes())
+        .merge(datasets::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(auth::token_routes())

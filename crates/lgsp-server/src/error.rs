@@ -79,6 +79,10 @@ error_codes! {
         "OAuth2: the requested scope is not one this platform issues (RFC 6749 `invalid_scope`); ask for `gateway` or omit it.");
     InvalidRequest = (BAD_REQUEST, "invalid_request", "Invalid request",
         "OAuth2: a required parameter is missing or repeated (RFC 6749 `invalid_request`).");
+    ImportInvalid = (UNPROCESSABLE_ENTITY, "import_invalid", "The file does not match the schema",
+        "An import was refused because rows break the dataset's Table Schema; nothing was changed. The `report` member lists the errors as Frictionless does (`type`, `rowNumber`, `fieldName`, `message`).");
+    InvalidEncoding = (UNPROCESSABLE_ENTITY, "invalid_encoding", "The file is not UTF-8",
+        "The uploaded text is not UTF-8; `detail` names the line. Save the file as UTF-8 and try again; nothing was changed.");
     StateSecretNotAllowed = (UNPROCESSABLE_ENTITY, "state_secret_not_allowed", "State secrets are not allowed",
         "The platform does not take data classified as a state secret (Mật, Tối mật, Tuyệt mật; Q1.2 of the regulation). The attempt is recorded for the security auditor.");
     InvalidTransition = (CONFLICT, "invalid_transition", "Step not allowed in this state",
@@ -106,6 +110,8 @@ pub struct ApiError {
     retry_after: Option<u64>,
     /// The internal cause, logged and never sent.
     source: Option<anyhow::Error>,
+    /// Extra members of the problem (RFC 9457 §3.2), e.g. a validation report.
+    extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -120,6 +126,8 @@ struct Problem<'a> {
     /// RFC 6749 §5.2 error code, so OAuth2 clients understand token errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'static str>,
+    #[serde(flatten)]
+    extensions: &'a serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -129,7 +137,14 @@ impl ApiError {
             detail: None,
             retry_after: None,
             source: None,
+            extensions: serde_json::Map::new(),
         }
+    }
+
+    /// Adds a member to the problem body (4xx only; 5xx bodies stay bare).
+    pub fn with(mut self, name: &str, value: serde_json::Value) -> Self {
+        self.extensions.insert(name.to_owned(), value);
+        self
     }
 
     /// Adds a message for the caller. Never put internal details here.
@@ -182,6 +197,7 @@ impl IntoResponse for ApiError {
         } else {
             self.detail.as_deref()
         };
+        let none = serde_json::Map::new();
         let problem = Problem {
             type_uri: type_uri(self.code),
             title: self.code.title(),
@@ -189,6 +205,11 @@ impl IntoResponse for ApiError {
             code: self.code.code(),
             detail,
             error: self.oauth_error(),
+            extensions: if status.is_server_error() {
+                &none
+            } else {
+                &self.extensions
+            },
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();

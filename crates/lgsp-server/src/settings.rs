@@ -78,6 +78,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Largest uploaded document (e.g. a proposal's official letter), in bytes.
     pub max_upload_bytes: usize,
+    /// Largest data file an import takes, in bytes (imports stream: memory does not grow).
+    pub max_import_bytes: u64,
 }
 
 impl Default for Settings {
@@ -98,6 +100,7 @@ impl Default for Settings {
             token_seconds: 3600,
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 10 * 1024 * 1024,
+            max_import_bytes: 2 * 1024 * 1024 * 1024,
         }
     }
 }

@@ -18,5 +18,6 @@ mod integration {
     mod identity;
     mod operations;
     mod publication;
+    mod records;
     mod web;
 }

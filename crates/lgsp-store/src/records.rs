@@ -204,45 +204,53 @@ impl Store {
             .ok_or(StoreError::NotFound("record table"))
     }
 
-    /// Replaces the current records with `rows`, atomically: the current versions end now and
-    /// the new ones begin now. Returns the instant of the change.
+    /// Starts replacing a dataset's records: within one transaction the current versions end
+    /// now, and the rows inserted through the returned import begin now. Nothing is visible to
+    /// readers until [`RecordImport::commit`]; dropping the import rolls everything back.
+    pub async fn begin_replace(&self, table: &RecordTable) -> Result<RecordImport> {
+        let at = now();
+        let close = format!(
+            "UPDATE \"{}\" SET _valid_to = $1 WHERE _valid_to IS NULL",
+            table.table
+        );
+        let tx = match &self.pool {
+            crate::Pool::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query(&close).bind(at).execute(&mut *tx).await?;
+                ImportTx::Sqlite(tx)
+            }
+            crate::Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query(&close).bind(at).execute(&mut *tx).await?;
+                ImportTx::Postgres(tx)
+            }
+        };
+        let fields = &table.schema.fields;
+        let names: Vec<String> = fields.iter().map(|f| format!("\"{}\"", f.name)).collect();
+        let placeholders: Vec<String> = (0..fields.len()).map(|i| format!("${}", i + 2)).collect();
+        Ok(RecordImport {
+            tx,
+            table: table.clone(),
+            at,
+            insert: format!(
+                "INSERT INTO \"{}\" (_valid_from, {}) VALUES ($1, {})",
+                table.table,
+                names.join(", "),
+                placeholders.join(", ")
+            ),
+            rows: 0,
+        })
+    }
+
+    /// Replaces the current records with `rows` in one step; returns the instant of the change.
     pub async fn replace_records(
         &self,
         table: &RecordTable,
         rows: &[Vec<CellValue>],
     ) -> Result<DateTime<Utc>> {
-        let at = now();
-        let fields = &table.schema.fields;
-        let names: Vec<String> = fields.iter().map(|f| format!("\"{}\"", f.name)).collect();
-        let placeholders: Vec<String> = (0..fields.len()).map(|i| format!("${}", i + 2)).collect();
-        let insert = format!(
-            "INSERT INTO \"{}\" (_valid_from, {}) VALUES ($1, {})",
-            table.table,
-            names.join(", "),
-            placeholders.join(", ")
-        );
-        let close = format!(
-            "UPDATE \"{}\" SET _valid_to = $1 WHERE _valid_to IS NULL",
-            table.table
-        );
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            sqlx::query(&close).bind(at).execute(&mut *tx).await?;
-            for row in rows {
-                let mut query = sqlx::query(&insert).bind(at);
-                for (field, value) in fields.iter().zip(row) {
-                    query = bind_cell!(query, field.kind, value);
-                }
-                query.execute(&mut *tx).await?;
-            }
-            sqlx::query("UPDATE dataset_tables SET last_change_at = $2 WHERE dataset_id = $1")
-                .bind(table.dataset.as_str())
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-        });
-        Ok(at)
+        let mut import = self.begin_replace(table).await?;
+        import.insert(rows).await?;
+        import.commit().await
     }
 
     /// The records current at `query.as_of` that match its equalities.
@@ -291,5 +299,70 @@ impl Store {
             records
         });
         Ok(records)
+    }
+}
+
+enum ImportTx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs `$body` with `$tx` bound to the import's transaction, whichever the backend.
+macro_rules! on_tx {
+    ($import:expr, |$tx:ident| $body:expr) => {
+        match &mut $import.tx {
+            ImportTx::Sqlite($tx) => $body,
+            ImportTx::Postgres($tx) => $body,
+        }
+    };
+}
+
+/// An import in progress: rows go in batch by batch, all in one transaction.
+pub struct RecordImport {
+    tx: ImportTx,
+    table: RecordTable,
+    at: DateTime<Utc>,
+    insert: String,
+    rows: u64,
+}
+
+impl RecordImport {
+    /// Adds rows (typed values in schema order).
+    pub async fn insert(&mut self, rows: &[Vec<CellValue>]) -> Result<()> {
+        let fields = &self.table.schema.fields;
+        let (insert, at) = (&self.insert, self.at);
+        on_tx!(self, |tx| {
+            for row in rows {
+                let mut query = sqlx::query(insert).bind(at);
+                for (field, value) in fields.iter().zip(row) {
+                    query = bind_cell!(query, field.kind, value);
+                }
+                query.execute(&mut **tx).await?;
+            }
+        });
+        self.rows += rows.len() as u64;
+        Ok(())
+    }
+
+    /// How many rows went in so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Makes the import visible; returns the instant it took effect.
+    pub async fn commit(mut self) -> Result<DateTime<Utc>> {
+        let (dataset, at) = (self.table.dataset.to_string(), self.at);
+        on_tx!(self, |tx| {
+            sqlx::query("UPDATE dataset_tables SET last_change_at = $2 WHERE dataset_id = $1")
+                .bind(&dataset)
+                .bind(at)
+                .execute(&mut **tx)
+                .await?;
+        });
+        match self.tx {
+            ImportTx::Sqlite(tx) => tx.commit().await?,
+            ImportTx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(at)
     }
 }

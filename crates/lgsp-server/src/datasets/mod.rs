@@ -1,4 +1,7 @@
 //! Hosted datasets: reading and validating tabular files against a dataset's Table Schema.
 //! (Storage of the records, queries and downloads build on this.)
 
+mod records;
 pub mod validation;
+
+pub use records::routes;

@@ -1,0 +1,305 @@
+//! `/api/v1/datasets/{id}/schema` and `/api/v1/datasets/{id}/records`: a dataset's Table
+//! Schema, imports that replace its records, and reads as of any instant.
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use futures_util::TryStreamExt;
+use lgsp_core::catalog::DatasetId;
+use lgsp_core::table_schema::{CellValue, TableSchema};
+use lgsp_core::{may_see_personal_fields, Action, AgencyCode, Resource};
+use lgsp_store::{RecordQuery, RecordTable};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::validation::{validate_csv, ReadError, Report};
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::catalog::{today, Snapshot};
+use crate::error::{ApiError, ErrorCode, ProblemDoc};
+use crate::extract::{Json, Path, Query};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(define_schema))
+        .routes(routes!(import_records, read_records))
+}
+
+/// Rows inserted per statement batch during an import.
+const BATCH: usize = 500;
+
+/// The dataset's owner and access level, from the catalog in force.
+async fn published(
+    state: &AppState,
+    id: &DatasetId,
+) -> Result<(AgencyCode, lgsp_core::catalog::AccessLevel), ApiError> {
+    let snapshot = Snapshot::load(state, today()).await?;
+    let found = snapshot.dataset(id.as_str()).ok_or_else(|| {
+        ApiError::new(ErrorCode::ResourceNotFound)
+            .detail(format!("dataset {id} is not in the catalog"))
+    })?;
+    let owner = AgencyCode::parse(&found.owner).map_err(ApiError::internal)?;
+    Ok((owner, found.dataset.access_level))
+}
+
+async fn table(state: &AppState, id: &DatasetId) -> Result<RecordTable, ApiError> {
+    state.store.record_table(id).await?.ok_or_else(|| {
+        ApiError::new(ErrorCode::ResourceNotFound).detail(format!(
+            "dataset {id} has no schema yet: PUT its Table Schema first"
+        ))
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SchemaDefined {
+    dataset: String,
+    #[schema(value_type = Object)]
+    schema: TableSchema,
+}
+
+/// Give a dataset its Frictionless Table Schema, which creates its table of records
+/// (the owner agency's administrator, or the operator).
+#[utoipa::path(put, path = "/datasets/{id}/schema", tag = "datasets",
+    params(("id" = String, Path, description = "Dataset id")),
+    request_body(content = Object, description = "A Frictionless Table Schema"),
+    responses((status = 201, body = SchemaDefined), (status = 403, body = ProblemDoc),
+        (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc),
+        (status = 422, body = ProblemDoc)))]
+async fn define_schema(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<DatasetId>,
+    Json(schema): Json<TableSchema>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (owner, access) = published(&state, &id).await?;
+    caller.authorize(
+        Action::Update,
+        Resource::Records {
+            owner: &owner,
+            access,
+        },
+    )?;
+    let created = state.store.create_record_table(&id, &schema).await?;
+    tracing::info!(dataset = %id, by = %caller.name(), "dataset schema defined");
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(SchemaDefined {
+            dataset: created.dataset.to_string(),
+            schema: created.schema,
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportDone {
+    /// Rows now current.
+    rows: u64,
+    changed_at: chrono::DateTime<chrono::Utc>,
+    #[schema(value_type = Object)]
+    report: Report,
+}
+
+fn read_error(error: ReadError) -> ApiError {
+    match error {
+        ReadError::NotUtf8 { .. } => {
+            ApiError::new(ErrorCode::InvalidEncoding).detail(error.to_string())
+        }
+        ReadError::Io(io) if io.kind() == std::io::ErrorKind::FileTooLarge => {
+            ApiError::new(ErrorCode::PayloadTooLarge)
+        }
+        other => ApiError::new(ErrorCode::InvalidBody).detail(other.to_string()),
+    }
+}
+
+/// Replace a dataset's records with a CSV file (UTF-8 with or without BOM; comma, semicolon or
+/// tab; quoted fields; CRLF), all or nothing: the file streams through validation into one
+/// transaction that commits only if every row is valid.
+#[utoipa::path(post, path = "/datasets/{id}/records", tag = "datasets",
+    params(("id" = String, Path, description = "Dataset id")),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportDone), (status = 403, body = ProblemDoc),
+        (status = 413, body = ProblemDoc),
+        (status = 422, body = ProblemDoc, description = "`import_invalid` with a `report`, `invalid_encoding`")))]
+async fn import_records(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<DatasetId>,
+    body: Body,
+) -> Result<axum::Json<ImportDone>, ApiError> {
+    let (owner, access) = published(&state, &id).await?;
+    caller.authorize(
+        Action::Update,
+        Resource::Records {
+            owner: &owner,
+            access,
+        },
+    )?;
+    let table = table(&state, &id).await?;
+
+    // The body streams into a blocking CSV reader; valid rows come back over a bounded
+    // channel and go into the import's transaction in batches.
+    let limit = state.settings.max_import_bytes;
+    let mut seen = 0u64;
+    let stream = body
+        .into_data_stream()
+        .map_err(std::io::Error::other)
+        .and_then(move |chunk| {
+            seen += chunk.len() as u64;
+            let outcome = if seen > limit {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::FileTooLarge,
+                    "the file is too large",
+                ))
+            } else {
+                Ok(chunk)
+            };
+            std::future::ready(outcome)
+        });
+    let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
+    let (rows_in, mut rows_out) = tokio::sync::mpsc::channel::<Vec<CellValue>>(4 * BATCH);
+    let schema = table.schema.clone();
+    let validation = tokio::task::spawn_blocking(move || {
+        validate_csv(reader, &schema, Vec::new(), |row| {
+            // A closed channel means the import already failed; the report still completes.
+            let _ = rows_in.blocking_send(row);
+        })
+    });
+    let mut import = state.store.begin_replace(&table).await?;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut failure = None;
+    while let Some(row) = rows_out.recv().await {
+        batch.push(row);
+        if batch.len() == BATCH && failure.is_none() {
+            failure = import.insert(&batch).await.err();
+            batch.clear();
+        }
+    }
+    let report = validation
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(read_error)?;
+    if let Some(error) = failure {
+        return Err(error.into());
+    }
+    if !report.valid {
+        // Dropping the import rolls the transaction back: the records stay as they were.
+        return Err(ApiError::new(ErrorCode::ImportInvalid)
+            .detail(format!(
+                "{} errors in {} rows",
+                report.stats.errors, report.stats.rows
+            ))
+            .with(
+                "report",
+                serde_json::to_value(&report).map_err(ApiError::internal)?,
+            ));
+    }
+    import.insert(&batch).await?;
+    let rows = import.rows();
+    let changed_at = import.commit().await?;
+    tracing::info!(dataset = %id, rows, by = %caller.name(), "records replaced");
+    Ok(axum::Json(ImportDone {
+        rows,
+        changed_at,
+        report,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct ReadParams {
+    as_of: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+    #[serde(flatten)]
+    filters: BTreeMap<String, String>,
+}
+
+/// Read a dataset's records as of an instant (default now), filtered by `{field}=eq.{value}`.
+/// Open and public datasets need no account; personal fields are shown only to the owner and
+/// the operator.
+#[utoipa::path(get, path = "/datasets/{id}/records", tag = "datasets",
+    params(("id" = String, Path, description = "Dataset id"),
+        ("as_of" = Option<String>, Query, description = "RFC 3339 instant"),
+        ("limit" = Option<usize>, Query, description = "1–10000, default 100"),
+        ("offset" = Option<usize>, Query, description = "Rows to skip")),
+    responses((status = 200, description = "Records as JSON objects"), (status = 400, body = ProblemDoc),
+        (status = 401, body = ProblemDoc), (status = 404, body = ProblemDoc)))]
+async fn read_records(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<DatasetId>,
+    Query(params): Query<ReadParams>,
+) -> Result<axum::Json<Vec<serde_json::Map<String, serde_json::Value>>>, ApiError> {
+    let (owner, access) = published(&state, &id).await?;
+    caller.authorize(
+        Action::Read,
+        Resource::Records {
+            owner: &owner,
+            access,
+        },
+    )?;
+    let table = table(&state, &id).await?;
+    let bad = |why: String| ApiError::new(ErrorCode::InvalidParameter).detail(why);
+    let as_of = match params.as_of.as_deref() {
+        None => chrono::Utc::now(),
+        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|_| bad("`as_of` must be an RFC 3339 instant".into()))?,
+    };
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=10_000).contains(&limit) {
+        return Err(bad("`limit` must be 1 to 10000".into()));
+    }
+    let mut equals = Vec::new();
+    for (name, condition) in &params.filters {
+        let field = table
+            .schema
+            .fields
+            .iter()
+            .find(|f| &f.name == name)
+            .ok_or_else(|| bad(format!("`{name}` is not a field of this dataset")))?;
+        let value = condition
+            .strip_prefix("eq.")
+            .ok_or_else(|| bad(format!("`{name}`: only `eq.` filters are supported so far")))?;
+        let value = lgsp_core::table_schema::parse_cell(field, value)
+            .map_err(|why| bad(format!("`{name}`: {why}")))?;
+        equals.push((name.clone(), value));
+    }
+    let records = state
+        .store
+        .records(
+            &table,
+            &RecordQuery {
+                as_of,
+                equals,
+                limit,
+                offset: params.offset.unwrap_or(0),
+            },
+        )
+        .await?;
+    let personal = may_see_personal_fields(&caller.actor, &owner);
+    Ok(axum::Json(
+        records
+            .into_iter()
+            .map(|record| {
+                table
+                    .schema
+                    .fields
+                    .iter()
+                    .zip(record)
+                    .filter(|(field, _)| personal || !field.personal)
+                    .map(|(field, value)| {
+                        (
+                            field.name.clone(),
+                            serde_json::to_value(value).unwrap_or(serde_json::Value::Null),
+                        )
+                    })
+                    .collect()
+            })
+            .collect(),
+    ))
+}

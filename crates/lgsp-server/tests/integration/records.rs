@@ -1,0 +1,244 @@
+//! Hosted records through the API: a schema, imports that replace the records all or nothing,
+//! reads as of any instant, who may read what (Q13.2), personal fields kept from the public.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use super::helpers::{assert_problem, on_both_backends, spawn_app, Backend, TestApp};
+
+on_both_backends!(
+    q13_2_imports_replace_records_all_or_nothing_and_reads_go_back_in_time,
+    q13_2_personal_data_stays_with_its_owner,
+);
+
+fn schools_schema() -> Value {
+    json!({
+        "fields": [
+            {"name": "ma", "type": "integer", "title": "Mã trường", "constraints": {"required": true}},
+            {"name": "ten", "type": "string", "title": "Tên trường", "constraints": {"required": true}},
+            {"name": "cap", "type": "string", "constraints": {"enum": ["mam_non", "tieu_hoc", "thcs", "thpt"]}},
+            {"name": "so_hoc_sinh", "type": "integer", "constraints": {"minimum": 0}},
+            {"name": "dien_thoai_hieu_truong", "type": "string", "title": "Điện thoại hiệu trưởng", "personal": true}
+        ],
+        "primaryKey": "ma"
+    })
+}
+
+async fn import(
+    app: &TestApp,
+    token: Option<&str>,
+    dataset: &str,
+    csv: &'static [u8],
+) -> reqwest::Response {
+    let mut request = app
+        .http
+        .post(app.url(&format!("/api/v1/datasets/{dataset}/records")))
+        .header("content-type", "text/csv")
+        .body(csv);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+async fn records(app: &TestApp, token: Option<&str>, query: &str) -> Vec<Value> {
+    let response = app
+        .get(
+            &format!("/api/v1/datasets/truong-hoc/records{query}"),
+            token,
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{query}");
+    response.json().await.unwrap()
+}
+
+async fn q13_2_imports_replace_records_all_or_nothing_and_reads_go_back_in_time(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let operator = app.token("operator").await;
+    let other_admin = app.token("agency-admin").await; // Sở Tư pháp, not the owner
+
+    let response = app
+        .send_json(
+            Method::PUT,
+            "/api/v1/datasets/truong-hoc/schema",
+            Some(&other_admin),
+            &schools_schema(),
+        )
+        .await;
+    assert_problem(response, 403, "forbidden").await;
+    let response = app
+        .send_json(
+            Method::PUT,
+            "/api/v1/datasets/truong-hoc/schema",
+            Some(&operator),
+            &schools_schema(),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let again = app
+        .send_json(
+            Method::PUT,
+            "/api/v1/datasets/truong-hoc/schema",
+            Some(&operator),
+            &schools_schema(),
+        )
+        .await;
+    assert_problem(again, 409, "conflict").await;
+
+    let first = b"ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong\n1,Tr\xc6\xb0\xe1\xbb\x9dng THPT Chuy\xc3\xaan Bi\xc3\xaan H\xc3\xb2a,thpt,1200,0912345678\n2,Tr\xc6\xb0\xe1\xbb\x9dng Ti\xe1\xbb\x83u h\xe1\xbb\x8dc L\xc3\xaa H\xe1\xbb\x93ng Phong,tieu_hoc,800,\n";
+    assert_problem(
+        import(&app, None, "truong-hoc", first).await,
+        401,
+        "authentication_required",
+    )
+    .await;
+    let response = import(&app, Some(&operator), "truong-hoc", first).await;
+    assert_eq!(response.status(), 200);
+    let done: Value = response.json().await.unwrap();
+    assert_eq!(done["rows"], 2);
+    assert_eq!(done["report"]["valid"], true);
+    let first_at = done["changed_at"].as_str().unwrap().to_owned();
+
+    let public = records(&app, None, "").await;
+    assert_eq!(public.len(), 2);
+    assert_eq!(public[0]["ten"], "Trường THPT Chuyên Biên Hòa");
+    assert_eq!(public[0]["so_hoc_sinh"], 1200);
+
+    // A file with one bad row changes nothing, and says where the problem is.
+    let bad = b"ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong\n3,Tr\xc6\xb0\xe1\xbb\x9dng A,thcs,500,\n4,Tr\xc6\xb0\xe1\xbb\x9dng B,dai_hoc,-1,\n";
+    let problem = assert_problem(
+        import(&app, Some(&operator), "truong-hoc", bad).await,
+        422,
+        "import_invalid",
+    )
+    .await;
+    let errors = problem["report"]["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2);
+    assert!(errors.iter().all(|e| e["rowNumber"] == 3));
+    assert_eq!(errors[0]["type"], "constraint-error");
+    assert_eq!(records(&app, None, "").await.len(), 2, "nothing changed");
+
+    let latin1 = b"ma,ten\n5,Tr\xfd\n";
+    assert_problem(
+        import(&app, Some(&operator), "truong-hoc", latin1).await,
+        422,
+        "invalid_encoding",
+    )
+    .await;
+
+    let second = b"\xEF\xBB\xBFma;ten;cap;so_hoc_sinh;dien_thoai_hieu_truong\r\n1;\"Tr\xc6\xb0\xe1\xbb\x9dng THPT Chuy\xc3\xaan Bi\xc3\xaan H\xc3\xb2a\";thpt;1250;\r\n";
+    let response = import(&app, Some(&operator), "truong-hoc", second).await;
+    assert_eq!(response.status(), 200);
+    let now = records(&app, None, "").await;
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0]["so_hoc_sinh"], 1250);
+    let then = records(
+        &app,
+        None,
+        &format!("?as_of={}", first_at.replace('+', "%2B")),
+    )
+    .await;
+    assert_eq!(then.len(), 2, "as of the first import");
+    let filtered = records(
+        &app,
+        None,
+        &format!("?ma=eq.2&as_of={}", first_at.replace('+', "%2B")),
+    )
+    .await;
+    assert_eq!(filtered.len(), 1);
+    assert_eq!(filtered[0]["ma"], 2);
+
+    let paged = records(
+        &app,
+        None,
+        &format!("?limit=1&offset=1&as_of={}", first_at.replace('+', "%2B")),
+    )
+    .await;
+    assert_eq!(paged.len(), 1);
+    assert_eq!(paged[0]["ma"], 2);
+    // An unknown field, an operator not supported yet, a value of the wrong type, a bad
+    // instant, a bad limit: each a 400 naming the parameter.
+    for query in [
+        "?khong_co=eq.1",
+        "?ma=gt.1",
+        "?ma=eq.mot",
+        "?as_of=hom-qua",
+        "?limit=0",
+    ] {
+        let response = app
+            .get(&format!("/api/v1/datasets/truong-hoc/records{query}"), None)
+            .await;
+        assert_problem(response, 400, "invalid_parameter").await;
+    }
+    assert_problem(
+        app.get("/api/v1/datasets/gia-dat/records", None).await,
+        404,
+        "resource_not_found",
+    )
+    .await;
+    assert_problem(
+        app.get("/api/v1/datasets/khong-co/records", None).await,
+        404,
+        "resource_not_found",
+    )
+    .await;
+    app.stop().await;
+}
+
+async fn q13_2_personal_data_stays_with_its_owner(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let operator = app.token("operator").await;
+    let citizen = app.token("citizen").await;
+    let owner = app.token("agency-admin").await; // Sở Tư pháp owns so-hoa-ho-tich
+    let response = app
+        .send_json(
+            Method::PUT,
+            "/api/v1/datasets/truong-hoc/schema",
+            Some(&operator),
+            &schools_schema(),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let file = b"ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong\n1,Tr\xc6\xb0\xe1\xbb\x9dng A,thpt,1,0912345678\n";
+    assert_eq!(
+        import(&app, Some(&operator), "truong-hoc", file)
+            .await
+            .status(),
+        200
+    );
+    let public = records(&app, None, "").await;
+    assert!(
+        public[0].get("dien_thoai_hieu_truong").is_none(),
+        "personal fields are not shown to the public"
+    );
+    let full = records(&app, Some(&operator), "").await;
+    assert_eq!(full[0]["dien_thoai_hieu_truong"], "0912345678");
+
+    // A personal dataset is not open at all: not to the public, not to other agencies' people.
+    let schema = json!({"fields": [
+        {"name": "so_dang_ky", "type": "string"},
+        {"name": "ho_ten", "type": "string", "personal": true}
+    ], "primaryKey": "so_dang_ky"});
+    let response = app
+        .send_json(
+            Method::PUT,
+            "/api/v1/datasets/so-hoa-ho-tich/schema",
+            Some(&owner),
+            &schema,
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let file = b"so_dang_ky,ho_ten\nKS-01,Nguy\xe1\xbb\x85n V\xc4\x83n M\xe1\xba\xabu\n";
+    assert_eq!(
+        import(&app, Some(&owner), "so-hoa-ho-tich", file)
+            .await
+            .status(),
+        200
+    );
+    let path = "/api/v1/datasets/so-hoa-ho-tich/records";
+    assert_problem(app.get(path, None).await, 401, "authentication_required").await;
+    assert_problem(app.get(path, Some(&citizen)).await, 403, "forbidden").await;
+    let own: Vec<Value> = app.get(path, Some(&owner)).await.json().await.unwrap();
+    assert_eq!(own[0]["ho_ten"], "Nguyễn Văn Mẫu");
+    app.stop().await;
+}
