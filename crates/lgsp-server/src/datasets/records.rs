@@ -5,22 +5,26 @@ use std::collections::BTreeMap;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::http::header::{ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use lgsp_core::catalog::DatasetId;
 use lgsp_core::table_schema::{CellValue, TableSchema};
 use lgsp_core::{may_see_personal_fields, Action, AgencyCode, Resource};
 use lgsp_store::{RecordQuery, RecordTable};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::provenance::Provenance;
 use super::validation::{validate_csv, ReadError, Report};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::catalog::{today, Snapshot};
+use crate::catalog::{today, PublishedDataset, Snapshot};
+use crate::ckan::base_url;
 use crate::error::{ApiError, ErrorCode, ProblemDoc};
 use crate::extract::{Json, Path, Query};
 
@@ -37,14 +41,21 @@ const BATCH: usize = 500;
 async fn published(
     state: &AppState,
     id: &DatasetId,
-) -> Result<(AgencyCode, lgsp_core::catalog::AccessLevel), ApiError> {
+) -> Result<
+    (
+        AgencyCode,
+        lgsp_core::catalog::AccessLevel,
+        PublishedDataset,
+    ),
+    ApiError,
+> {
     let snapshot = Snapshot::load(state, today()).await?;
     let found = snapshot.dataset(id.as_str()).ok_or_else(|| {
         ApiError::new(ErrorCode::ResourceNotFound)
             .detail(format!("dataset {id} is not in the catalog"))
     })?;
     let owner = AgencyCode::parse(&found.owner).map_err(ApiError::internal)?;
-    Ok((owner, found.dataset.access_level))
+    Ok((owner, found.dataset.access_level, found.clone()))
 }
 
 async fn table(state: &AppState, id: &DatasetId) -> Result<RecordTable, ApiError> {
@@ -76,7 +87,7 @@ async fn define_schema(
     Path(id): Path<DatasetId>,
     Json(schema): Json<TableSchema>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (owner, access) = published(&state, &id).await?;
+    let (owner, access, _) = published(&state, &id).await?;
     caller.authorize(
         Action::Update,
         Resource::Records {
@@ -131,7 +142,7 @@ async fn import_records(
     Path(id): Path<DatasetId>,
     body: Body,
 ) -> Result<axum::Json<ImportDone>, ApiError> {
-    let (owner, access) = published(&state, &id).await?;
+    let (owner, access, _) = published(&state, &id).await?;
     caller.authorize(
         Action::Update,
         Resource::Records {
@@ -231,10 +242,12 @@ pub struct ReadParams {
 async fn read_records(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
     Path(id): Path<DatasetId>,
     Query(params): Query<ReadParams>,
-) -> Result<axum::Json<Vec<serde_json::Map<String, serde_json::Value>>>, ApiError> {
-    let (owner, access) = published(&state, &id).await?;
+) -> Result<Response, ApiError> {
+    let (owner, access, dataset) = published(&state, &id).await?;
     caller.authorize(
         Action::Read,
         Resource::Records {
@@ -282,8 +295,36 @@ async fn read_records(
         )
         .await?;
     let personal = may_see_personal_fields(&caller.actor, &owner);
-    Ok(axum::Json(
-        records
+    // The answer depends on the data's last change, the query and what the caller may see.
+    let etag = {
+        let key = format!(
+            "{id}|{:?}|{}|{personal}",
+            table.last_change_at,
+            uri.query().unwrap_or_default()
+        );
+        let digest = sha2::Sha256::digest(key.as_bytes());
+        format!(
+            "W/\"{}\"",
+            digest[..12]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        )
+    };
+    let provenance = Provenance {
+        dataset: &dataset,
+        last_change: table.last_change_at,
+        retrieved_at: chrono::Utc::now(),
+        base: &base_url(&state, &headers),
+    };
+    let unchanged = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut response = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let body: Vec<serde_json::Map<String, serde_json::Value>> = records
             .into_iter()
             .map(|record| {
                 table
@@ -300,6 +341,15 @@ async fn read_records(
                     })
                     .collect()
             })
-            .collect(),
-    ))
+            .collect();
+        axum::Json(body).into_response()
+    };
+    let out = response.headers_mut();
+    for (name, value) in provenance.headers() {
+        out.insert(name, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        out.insert(ETAG, value);
+    }
+    Ok(response)
 }

@@ -9,6 +9,7 @@ use super::helpers::{assert_problem, on_both_backends, spawn_app, Backend, TestA
 on_both_backends!(
     q13_2_imports_replace_records_all_or_nothing_and_reads_go_back_in_time,
     q13_2_personal_data_stays_with_its_owner,
+    q14_records_carry_their_source_time_and_a_citation,
 );
 
 fn schools_schema() -> Value {
@@ -240,5 +241,95 @@ async fn q13_2_personal_data_stays_with_its_owner(backend: Backend) {
     assert_problem(app.get(path, Some(&citizen)).await, 403, "forbidden").await;
     let own: Vec<Value> = app.get(path, Some(&owner)).await.json().await.unwrap();
     assert_eq!(own[0]["ho_ten"], "Nguyễn Văn Mẫu");
+    app.stop().await;
+}
+
+/// Decodes an RFC 8187 ext-value (`UTF-8''…`).
+fn decode_ext(value: &str) -> String {
+    let encoded = value.strip_prefix("UTF-8''").expect("an ext-value");
+    let bytes = encoded.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&encoded[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+async fn q14_records_carry_their_source_time_and_a_citation(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let operator = app.token("operator").await;
+    let response = app
+        .send_json(
+            Method::PUT,
+            "/api/v1/datasets/truong-hoc/schema",
+            Some(&operator),
+            &schools_schema(),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let file = b"ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong\n1,A,thpt,1,\n";
+    assert_eq!(
+        import(&app, Some(&operator), "truong-hoc", file)
+            .await
+            .status(),
+        200
+    );
+
+    let response = app.get("/api/v1/datasets/truong-hoc/records", None).await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let source = headers["lgsp-source"].to_str().unwrap();
+    assert!(
+        source.starts_with("000.00.14.H35; name*=UTF-8''"),
+        "{source}"
+    );
+    assert_eq!(
+        decode_ext(source.split_once("name*=").unwrap().1),
+        "Sở Giáo dục và Đào tạo tỉnh Hà Nam"
+    );
+    let citation = decode_ext(headers["lgsp-citation"].to_str().unwrap());
+    assert!(
+        citation.contains("“Danh sách trường học”") && citation.contains("truy xuất lúc"),
+        "{citation}"
+    );
+    assert!(headers["last-modified"].to_str().unwrap().ends_with(" GMT"));
+    chrono::DateTime::parse_from_rfc3339(headers["lgsp-retrieved-at"].to_str().unwrap()).unwrap();
+
+    // ETag / If-None-Match: unchanged data is not sent again; changed data is.
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    let again = app
+        .http
+        .get(app.url("/api/v1/datasets/truong-hoc/records"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(
+        again.headers().contains_key("lgsp-source"),
+        "provenance on 304 too"
+    );
+    assert_eq!(
+        import(&app, Some(&operator), "truong-hoc", file)
+            .await
+            .status(),
+        200
+    );
+    let changed = app
+        .http
+        .get(app.url("/api/v1/datasets/truong-hoc/records"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
     app.stop().await;
 }
