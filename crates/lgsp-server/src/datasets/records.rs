@@ -58,6 +58,24 @@ async fn published(
     Ok((owner, found.dataset.access_level, found.clone()))
 }
 
+/// The dataset's owner and publication, if `caller` may take `action` on its records.
+async fn allowed(
+    state: &AppState,
+    caller: &Caller,
+    id: &DatasetId,
+    action: Action,
+) -> Result<(AgencyCode, PublishedDataset), ApiError> {
+    let (owner, access, dataset) = published(state, id).await?;
+    caller.authorize(
+        action,
+        Resource::Records {
+            owner: &owner,
+            access,
+        },
+    )?;
+    Ok((owner, dataset))
+}
+
 async fn table(state: &AppState, id: &DatasetId) -> Result<RecordTable, ApiError> {
     state.store.record_table(id).await?.ok_or_else(|| {
         ApiError::new(ErrorCode::ResourceNotFound).detail(format!(
@@ -87,14 +105,7 @@ async fn define_schema(
     Path(id): Path<DatasetId>,
     Json(schema): Json<TableSchema>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (owner, access, _) = published(&state, &id).await?;
-    caller.authorize(
-        Action::Update,
-        Resource::Records {
-            owner: &owner,
-            access,
-        },
-    )?;
+    allowed(&state, &caller, &id, Action::Update).await?;
     let created = state.store.create_record_table(&id, &schema).await?;
     tracing::info!(dataset = %id, by = %caller.name(), "dataset schema defined");
     Ok((
@@ -142,14 +153,7 @@ async fn import_records(
     Path(id): Path<DatasetId>,
     body: Body,
 ) -> Result<axum::Json<ImportDone>, ApiError> {
-    let (owner, access, _) = published(&state, &id).await?;
-    caller.authorize(
-        Action::Update,
-        Resource::Records {
-            owner: &owner,
-            access,
-        },
-    )?;
+    allowed(&state, &caller, &id, Action::Update).await?;
     let table = table(&state, &id).await?;
 
     // The body streams into a blocking CSV reader; valid rows come back over a bounded
@@ -247,14 +251,7 @@ async fn read_records(
     Path(id): Path<DatasetId>,
     Query(params): Query<ReadParams>,
 ) -> Result<Response, ApiError> {
-    let (owner, access, dataset) = published(&state, &id).await?;
-    caller.authorize(
-        Action::Read,
-        Resource::Records {
-            owner: &owner,
-            access,
-        },
-    )?;
+    let (owner, dataset) = allowed(&state, &caller, &id, Action::Read).await?;
     let table = table(&state, &id).await?;
     let bad = |why: String| ApiError::new(ErrorCode::InvalidParameter).detail(why);
     let as_of = match params.as_of.as_deref() {

@@ -25,6 +25,19 @@ fn schools_schema() -> Value {
     })
 }
 
+/// The operator gives the demo's open dataset `truong-hoc` its schema.
+async fn define_schools(app: &TestApp, token: &str) {
+    let response = app
+        .send_json(
+            Method::PUT,
+            "/api/v1/datasets/truong-hoc/schema",
+            Some(token),
+            &schools_schema(),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+}
+
 async fn import(
     app: &TestApp,
     token: Option<&str>,
@@ -67,15 +80,7 @@ async fn q13_2_imports_replace_records_all_or_nothing_and_reads_go_back_in_time(
         )
         .await;
     assert_problem(response, 403, "forbidden").await;
-    let response = app
-        .send_json(
-            Method::PUT,
-            "/api/v1/datasets/truong-hoc/schema",
-            Some(&operator),
-            &schools_schema(),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
+    define_schools(&app, &operator).await;
     let again = app
         .send_json(
             Method::PUT,
@@ -191,15 +196,7 @@ async fn q13_2_personal_data_stays_with_its_owner(backend: Backend) {
     let operator = app.token("operator").await;
     let citizen = app.token("citizen").await;
     let owner = app.token("agency-admin").await; // Sở Tư pháp owns so-hoa-ho-tich
-    let response = app
-        .send_json(
-            Method::PUT,
-            "/api/v1/datasets/truong-hoc/schema",
-            Some(&operator),
-            &schools_schema(),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
+    define_schools(&app, &operator).await;
     let file = b"ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong\n1,Tr\xc6\xb0\xe1\xbb\x9dng A,thpt,1,0912345678\n";
     assert_eq!(
         import(&app, Some(&operator), "truong-hoc", file)
@@ -265,15 +262,7 @@ fn decode_ext(value: &str) -> String {
 async fn q14_records_carry_their_source_time_and_a_citation(backend: Backend) {
     let app = spawn_app(backend).await;
     let operator = app.token("operator").await;
-    let response = app
-        .send_json(
-            Method::PUT,
-            "/api/v1/datasets/truong-hoc/schema",
-            Some(&operator),
-            &schools_schema(),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
+    define_schools(&app, &operator).await;
     let file = b"ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong\n1,A,thpt,1,\n";
     assert_eq!(
         import(&app, Some(&operator), "truong-hoc", file)
