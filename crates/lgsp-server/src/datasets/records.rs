@@ -12,7 +12,7 @@ use futures_util::TryStreamExt;
 use lgsp_core::catalog::DatasetId;
 use lgsp_core::table_schema::{CellValue, TableSchema};
 use lgsp_core::{may_see_personal_fields, Action, AgencyCode, Resource};
-use lgsp_store::{RecordQuery, RecordTable};
+use lgsp_store::{ImportMode, RecordQuery, RecordTable};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use utoipa::ToSchema;
@@ -138,21 +138,41 @@ fn read_error(error: ReadError) -> ApiError {
     }
 }
 
-/// Replace a dataset's records with a CSV file (UTF-8 with or without BOM; comma, semicolon or
-/// tab; quoted fields; CRLF), all or nothing: the file streams through validation into one
-/// transaction that commits only if every row is valid.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportParams {
+    mode: Option<String>,
+}
+
+/// Import a CSV file (UTF-8 with or without BOM; comma, semicolon or tab; quoted fields; CRLF)
+/// into a dataset's records, all or nothing: the file streams through validation into one
+/// transaction that commits only if every row is valid. `replace` (default) makes the file the
+/// whole content; `upsert` replaces rows by primary key and adds the others; `append` adds rows
+/// and refuses keys that exist.
 #[utoipa::path(post, path = "/datasets/{id}/records", tag = "datasets",
-    params(("id" = String, Path, description = "Dataset id")),
+    params(("id" = String, Path, description = "Dataset id"),
+        ("mode" = Option<String>, Query, description = "`replace` (default), `upsert` or `append`")),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportDone), (status = 403, body = ProblemDoc),
+        (status = 409, body = ProblemDoc, description = "`conflict`: appended keys exist"),
         (status = 413, body = ProblemDoc),
         (status = 422, body = ProblemDoc, description = "`import_invalid` with a `report`, `invalid_encoding`")))]
 async fn import_records(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<DatasetId>,
+    Query(params): Query<ImportParams>,
     body: Body,
 ) -> Result<axum::Json<ImportDone>, ApiError> {
+    let mode = match params.mode.as_deref() {
+        None | Some("replace") => ImportMode::Replace,
+        Some("upsert") => ImportMode::Upsert,
+        Some("append") => ImportMode::Append,
+        Some(_) => {
+            return Err(ApiError::new(ErrorCode::InvalidParameter)
+                .detail("`mode` is `replace` (default), `upsert` or `append`"))
+        }
+    };
     allowed(&state, &caller, &id, Action::Update).await?;
     let table = table(&state, &id).await?;
 
@@ -184,7 +204,7 @@ async fn import_records(
             let _ = rows_in.blocking_send(row);
         })
     });
-    let mut import = state.store.begin_replace(&table).await?;
+    let mut import = state.store.begin_import(&table, mode).await?;
     let mut batch = Vec::with_capacity(BATCH);
     let mut failure = None;
     while let Some(row) = rows_out.recv().await {

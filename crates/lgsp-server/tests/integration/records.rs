@@ -10,6 +10,7 @@ on_both_backends!(
     q13_2_imports_replace_records_all_or_nothing_and_reads_go_back_in_time,
     q13_2_personal_data_stays_with_its_owner,
     q14_records_carry_their_source_time_and_a_citation,
+    imports_upsert_by_primary_key_and_append_new_keys_only,
 );
 
 fn schools_schema() -> Value {
@@ -36,6 +37,22 @@ async fn define_schools(app: &TestApp, token: &str) {
         )
         .await;
     assert_eq!(response.status(), 201);
+}
+
+async fn import_as(
+    app: &TestApp,
+    token: &str,
+    mode: &str,
+    csv: &'static [u8],
+) -> reqwest::Response {
+    app.http
+        .post(app.url(&format!("/api/v1/datasets/truong-hoc/records?mode={mode}")))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn import(
@@ -320,5 +337,69 @@ async fn q14_records_carry_their_source_time_and_a_citation(backend: Backend) {
         .unwrap();
     assert_eq!(changed.status(), 200);
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
+    app.stop().await;
+}
+
+async fn imports_upsert_by_primary_key_and_append_new_keys_only(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let operator = app.token("operator").await;
+    define_schools(&app, &operator).await;
+    let base = b"ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong\n1,A,thpt,100,\n2,B,thcs,200,\n";
+    let done: Value = import_as(&app, &operator, "replace", base)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let before = done["changed_at"].as_str().unwrap().replace('+', "%2B");
+
+    let upsert =
+        b"ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong\n2,B,thcs,250,\n3,C,tieu_hoc,300,\n";
+    assert_eq!(
+        import_as(&app, &operator, "upsert", upsert).await.status(),
+        200
+    );
+    let now = records(&app, None, "").await;
+    let students: Vec<(i64, i64)> = now
+        .iter()
+        .map(|r| {
+            (
+                r["ma"].as_i64().unwrap(),
+                r["so_hoc_sinh"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = students.clone();
+    sorted.sort();
+    assert_eq!(sorted, [(1, 100), (2, 250), (3, 300)]);
+    let then = records(&app, None, &format!("?ma=eq.2&as_of={before}")).await;
+    assert_eq!(
+        then[0]["so_hoc_sinh"], 200,
+        "the replaced version is kept in time"
+    );
+
+    let existing = b"ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong\n4,D,thpt,1,\n1,A2,thpt,1,\n";
+    assert_problem(
+        import_as(&app, &operator, "append", existing).await,
+        409,
+        "conflict",
+    )
+    .await;
+    assert_eq!(
+        records(&app, None, "").await.len(),
+        3,
+        "nothing was appended"
+    );
+    let fresh = b"ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong\n4,D,thpt,1,\n";
+    assert_eq!(
+        import_as(&app, &operator, "append", fresh).await.status(),
+        200
+    );
+    assert_eq!(records(&app, None, "").await.len(), 4);
+    assert_problem(
+        import_as(&app, &operator, "merge", fresh).await,
+        400,
+        "invalid_parameter",
+    )
+    .await;
     app.stop().await;
 }
