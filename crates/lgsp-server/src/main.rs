@@ -39,6 +39,24 @@ enum Command {
         /// The CSV file (UTF-8; comma, semicolon or tab).
         file: PathBuf,
     },
+    /// Import a CSV file into a dataset's records (the dataset must have its schema), all or
+    /// nothing. Prints the report; exits 0 when imported, 1 when the file is invalid, 2 on
+    /// other errors.
+    Import {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// `postgres://…` URL or SQLite file [default: <data-dir>/lgsp.db].
+        #[arg(long)]
+        database: Option<String>,
+        /// The dataset id.
+        #[arg(long)]
+        dataset: String,
+        /// `replace` (default), `upsert` or `append`.
+        #[arg(long, default_value = "replace")]
+        mode: String,
+        /// The CSV file (UTF-8; comma, semicolon or tab).
+        file: PathBuf,
+    },
     /// Print generated documentation.
     Docs {
         #[command(subcommand)]
@@ -104,6 +122,25 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Keys { command, common } => keys(command, &common),
         Command::Validate { schema, file } => return validate(&schema, &file),
+        Command::Import {
+            common,
+            database,
+            dataset,
+            mode,
+            file,
+        } => {
+            let flags = Flags {
+                database: database.map(Secret::new),
+                ..Flags::default()
+            };
+            return match load(&common, flags) {
+                Ok(settings) => import(settings, &dataset, &mode, &file),
+                Err(message) => {
+                    eprintln!("lgsp: {message}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         Command::Docs { command } => {
             match command {
                 DocsCommand::Errors => print!("{}", lgsp_server::error::errors_markdown()),
@@ -192,4 +229,65 @@ fn validate(schema: &std::path::Path, file: &std::path::Path) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn import(settings: Settings, dataset: &str, mode: &str, file: &std::path::Path) -> ExitCode {
+    use lgsp_server::datasets::import::{import_csv, ImportError};
+    use lgsp_store::ImportMode;
+
+    let fail = |message: String| {
+        eprintln!("lgsp: {message}");
+        ExitCode::from(2)
+    };
+    let mode = match mode {
+        "replace" => ImportMode::Replace,
+        "upsert" => ImportMode::Upsert,
+        "append" => ImportMode::Append,
+        other => return fail(format!("unknown mode `{other}`: replace, upsert or append")),
+    };
+    let dataset = match lgsp_core::catalog::DatasetId::parse(dataset) {
+        Ok(id) => id,
+        Err(e) => return fail(format!("dataset id: {e}")),
+    };
+    let input = match std::fs::File::open(file) {
+        Ok(input) => input,
+        Err(e) => return fail(format!("{}: {e}", file.display())),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(e.to_string()),
+    };
+    runtime.block_on(async {
+        let store = match lgsp_store::Store::connect(settings.database_url().expose()).await {
+            Ok(store) => store,
+            Err(e) => return fail(format!("cannot open the database: {e}")),
+        };
+        if let Err(e) = store.migrate().await {
+            return fail(format!("cannot migrate the database: {e}"));
+        }
+        let table = match store.record_table(&dataset).await {
+            Ok(Some(table)) => table,
+            Ok(None) => return fail(format!("dataset {dataset} has no schema yet")),
+            Err(e) => return fail(e.to_string()),
+        };
+        let outcome = import_csv(&store, &table, mode, input).await;
+        store.close().await;
+        match outcome {
+            Ok(imported) => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&imported).unwrap_or_default()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(ImportError::Invalid(report)) => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
+                ExitCode::from(1)
+            }
+            Err(e) => fail(e.to_string()),
+        }
+    })
 }

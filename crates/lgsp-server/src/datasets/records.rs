@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use lgsp_core::catalog::DatasetId;
-use lgsp_core::table_schema::{CellValue, TableSchema};
+use lgsp_core::table_schema::TableSchema;
 use lgsp_core::{may_see_personal_fields, Action, AgencyCode, Resource};
 use lgsp_store::{ImportMode, RecordQuery, RecordTable};
 use serde::{Deserialize, Serialize};
@@ -19,8 +19,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::import::{import_csv, ImportError, Imported};
 use super::provenance::Provenance;
-use super::validation::{validate_csv, ReadError, Report};
+use super::validation::ReadError;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::catalog::{today, PublishedDataset, Snapshot};
@@ -33,9 +34,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(define_schema))
         .routes(routes!(import_records, read_records))
 }
-
-/// Rows inserted per statement batch during an import.
-const BATCH: usize = 500;
 
 /// The dataset's owner and access level, from the catalog in force.
 async fn published(
@@ -117,15 +115,6 @@ async fn define_schema(
     ))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ImportDone {
-    /// Rows now current.
-    rows: u64,
-    changed_at: chrono::DateTime<chrono::Utc>,
-    #[schema(value_type = Object)]
-    report: Report,
-}
-
 fn read_error(error: ReadError) -> ApiError {
     match error {
         ReadError::NotUtf8 { .. } => {
@@ -153,7 +142,7 @@ pub struct ImportParams {
     params(("id" = String, Path, description = "Dataset id"),
         ("mode" = Option<String>, Query, description = "`replace` (default), `upsert` or `append`")),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportDone), (status = 403, body = ProblemDoc),
+    responses((status = 200, description = "`rows`, `changed_at` and the validation `report`"), (status = 403, body = ProblemDoc),
         (status = 409, body = ProblemDoc, description = "`conflict`: appended keys exist"),
         (status = 413, body = ProblemDoc),
         (status = 422, body = ProblemDoc, description = "`import_invalid` with a `report`, `invalid_encoding`")))]
@@ -163,7 +152,7 @@ async fn import_records(
     Path(id): Path<DatasetId>,
     Query(params): Query<ImportParams>,
     body: Body,
-) -> Result<axum::Json<ImportDone>, ApiError> {
+) -> Result<axum::Json<Imported>, ApiError> {
     let mode = match params.mode.as_deref() {
         None | Some("replace") => ImportMode::Replace,
         Some("upsert") => ImportMode::Upsert,
@@ -196,52 +185,22 @@ async fn import_records(
             std::future::ready(outcome)
         });
     let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
-    let (rows_in, mut rows_out) = tokio::sync::mpsc::channel::<Vec<CellValue>>(4 * BATCH);
-    let schema = table.schema.clone();
-    let validation = tokio::task::spawn_blocking(move || {
-        validate_csv(reader, &schema, Vec::new(), |row| {
-            // A closed channel means the import already failed; the report still completes.
-            let _ = rows_in.blocking_send(row);
-        })
-    });
-    let mut import = state.store.begin_import(&table, mode).await?;
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut failure = None;
-    while let Some(row) = rows_out.recv().await {
-        batch.push(row);
-        if batch.len() == BATCH && failure.is_none() {
-            failure = import.insert(&batch).await.err();
-            batch.clear();
-        }
-    }
-    let report = validation
+    let imported = import_csv(&state.store, &table, mode, reader)
         .await
-        .map_err(ApiError::internal)?
-        .map_err(read_error)?;
-    if let Some(error) = failure {
-        return Err(error.into());
-    }
-    if !report.valid {
-        // Dropping the import rolls the transaction back: the records stay as they were.
-        return Err(ApiError::new(ErrorCode::ImportInvalid)
-            .detail(format!(
-                "{} errors in {} rows",
-                report.stats.errors, report.stats.rows
-            ))
-            .with(
-                "report",
-                serde_json::to_value(&report).map_err(ApiError::internal)?,
-            ));
-    }
-    import.insert(&batch).await?;
-    let rows = import.rows();
-    let changed_at = import.commit().await?;
-    tracing::info!(dataset = %id, rows, by = %caller.name(), "records replaced");
-    Ok(axum::Json(ImportDone {
-        rows,
-        changed_at,
-        report,
-    }))
+        .map_err(|error| match error {
+            ImportError::Read(error) => read_error(error),
+            ImportError::Invalid(report) => ApiError::new(ErrorCode::ImportInvalid)
+                .detail(format!(
+                    "{} errors in {} rows",
+                    report.stats.errors, report.stats.rows
+                ))
+                .with("report", serde_json::to_value(&report).unwrap_or_default()),
+            ImportError::Store(error) => error.into(),
+            ImportError::Task(error) => ApiError::internal(error),
+        })?;
+    let rows = imported.rows;
+    tracing::info!(dataset = %id, rows, by = %caller.name(), "records imported");
+    Ok(axum::Json(imported))
 }
 
 #[derive(Deserialize)]

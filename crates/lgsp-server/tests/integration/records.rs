@@ -403,3 +403,51 @@ async fn imports_upsert_by_primary_key_and_append_new_keys_only(backend: Backend
     .await;
     app.stop().await;
 }
+
+/// `lgsp import` reads the same settings as the server and imports through the same path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_imports_a_csv_file_all_or_nothing() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let operator = app.token("operator").await;
+    define_schools(&app, &operator).await;
+    let good = app.data_dir.join("truong-hoc.csv");
+    std::fs::write(
+        &good,
+        "ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong\n1,A,thpt,10,\n2,B,thcs,20,\n",
+    )
+    .unwrap();
+    let bad = app.data_dir.join("sai.csv");
+    std::fs::write(
+        &bad,
+        "ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong\n3,C,dai_hoc,10,\n",
+    )
+    .unwrap();
+    let run = |file: std::path::PathBuf| {
+        let data_dir = app.data_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_lgsp"))
+                .args(["import", "--dataset", "truong-hoc", "--data-dir"])
+                .arg(data_dir)
+                .arg(file)
+                .output()
+                .unwrap()
+        })
+    };
+    let output = run(good).await.unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let imported: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(imported["rows"], 2);
+    assert_eq!(records(&app, None, "").await.len(), 2);
+
+    let output = run(bad).await.unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["errors"][0]["type"], "constraint-error");
+    assert_eq!(records(&app, None, "").await.len(), 2, "nothing changed");
+    app.stop().await;
+}
