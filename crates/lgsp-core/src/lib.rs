@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod identity;
 pub mod policy;
 pub mod proposal;
+pub mod record_query;
 pub mod system;
 pub mod table_schema;
 pub mod text;

@@ -29,7 +29,7 @@ pub use catalog::{
     StepChanges, Submission,
 };
 pub use clients::{Client, NewClient};
-pub use records::{ImportMode, RecordImport, RecordQuery, RecordTable};
+pub use records::{ImportMode, Record, RecordImport, RecordTable};
 pub use sessions::{Session, SessionKind};
 pub use systems::{System, SystemPatch};
 pub use users::{NewUser, User, UserPatch};

@@ -59,6 +59,7 @@ async fn story(store: Store) {
     clients_are_tied_to_systems_and_revocable(&store).await;
     q5_2_q5_4_catalog_changes_only_by_decision_from_its_effective_date(&store).await;
     records_are_typed_and_readable_as_of_any_instant(&store).await;
+    records_answer_the_query_language(&store).await;
     store.close().await;
 }
 
@@ -668,8 +669,8 @@ async fn q5_2_q5_4_catalog_changes_only_by_decision_from_its_effective_date(stor
 }
 
 async fn records_are_typed_and_readable_as_of_any_instant(store: &Store) {
+    use lgsp_core::record_query::RecordQuery;
     use lgsp_core::table_schema::{CellValue, TableSchema};
-    use lgsp_store::RecordQuery;
 
     let schema: TableSchema = serde_json::from_value(serde_json::json!({
         "fields": [
@@ -723,18 +724,24 @@ async fn records_are_typed_and_readable_as_of_any_instant(store: &Store) {
         .await
         .unwrap();
     assert!(second > first);
-    let query = |as_of, equals| RecordQuery {
-        as_of,
-        equals,
-        limit: 100,
-        offset: 0,
+    let query = |as_of, filters: Vec<(&str, &str)>| {
+        let params: Vec<(String, String)> = filters
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let mut query = RecordQuery::parse(&schema, &params, as_of).unwrap();
+        query.as_of = as_of;
+        query
+    };
+    let values = |records: Vec<lgsp_store::Record>| -> Vec<Vec<CellValue>> {
+        records.into_iter().map(|r| r.values).collect()
     };
     let then = store
         .records(&table, &query(first, Vec::new()))
         .await
         .unwrap();
     assert_eq!(
-        then,
+        values(then),
         vec![row(347, "Phủ Lý"), with_null],
         "values come back typed, NULLs too"
     );
@@ -742,7 +749,7 @@ async fn records_are_typed_and_readable_as_of_any_instant(store: &Store) {
         .records(&table, &query(second, Vec::new()))
         .await
         .unwrap();
-    assert_eq!(now, vec![row(13285, "Phường Phủ Lý")]);
+    assert_eq!(values(now), vec![row(13285, "Phường Phủ Lý")]);
     let before = store
         .records(
             &table,
@@ -752,21 +759,20 @@ async fn records_are_typed_and_readable_as_of_any_instant(store: &Store) {
         .unwrap();
     assert!(before.is_empty(), "nothing before the first import");
     let filtered = store
-        .records(
-            &table,
-            &query(first, vec![("ma".into(), CellValue::Integer(349))]),
-        )
+        .records(&table, &query(first, vec![("ma", "eq.349")]))
         .await
         .unwrap();
     assert_eq!(filtered.len(), 1);
-    assert_eq!(filtered[0][1], CellValue::String("Duy Tiên".into()));
+    assert_eq!(filtered[0].values[1], CellValue::String("Duy Tiên".into()));
+    let mut unknown = query(first, Vec::new());
+    unknown.filters.push(lgsp_core::record_query::Filter {
+        field: "khong_co".into(),
+        op: lgsp_core::record_query::Op::Eq,
+        negated: false,
+        values: vec![CellValue::Null],
+    });
     assert!(matches!(
-        store
-            .records(
-                &table,
-                &query(first, vec![("khong_co".into(), CellValue::Null)])
-            )
-            .await,
+        store.records(&table, &unknown).await,
         Err(StoreError::MissingReference(_))
     ));
     assert_eq!(
@@ -778,6 +784,240 @@ async fn records_are_typed_and_readable_as_of_any_instant(store: &Store) {
             .last_change_at,
         Some(second)
     );
+}
+
+async fn records_answer_the_query_language(store: &Store) {
+    use lgsp_core::record_query::RecordQuery;
+    use lgsp_core::table_schema::{parse_cell, CellValue, TableSchema};
+
+    let schema: TableSchema = serde_json::from_value(serde_json::json!({
+        "fields": [
+            {"name": "ma", "type": "string"},
+            {"name": "ten", "type": "string"},
+            {"name": "dan_so", "type": "integer"},
+            {"name": "thanh_pho", "type": "boolean"},
+            {"name": "effective_from", "type": "date"},
+            {"name": "effective_to", "type": "date"}
+        ],
+        "primaryKey": "ma"
+    }))
+    .unwrap();
+    let dataset = lgsp_core::catalog::DatasetId::parse("truy-van").unwrap();
+    let table = store.create_record_table(&dataset, &schema).await.unwrap();
+    let rows: Vec<Vec<CellValue>> = [
+        ["35", "Tỉnh Hà Nam", "", "false", "1997-01-01", "2025-07-01"],
+        [
+            "347",
+            "Thành phố Phủ Lý",
+            "158000",
+            "true",
+            "2008-06-09",
+            "2025-07-01",
+        ],
+        [
+            "349",
+            "Thị xã Duy Tiên",
+            "141000",
+            "false",
+            "2020-04-01",
+            "2025-07-01",
+        ],
+        [
+            "350",
+            "Thị xã Kim Bảng",
+            "",
+            "false",
+            "1997-01-01",
+            "2025-07-01",
+        ],
+        [
+            "351",
+            "Huyện Thanh Liêm",
+            "131000",
+            "false",
+            "1997-01-01",
+            "2025-07-01",
+        ],
+        [
+            "352",
+            "Huyện Bình Lục",
+            "150000",
+            "false",
+            "1997-01-01",
+            "2025-07-01",
+        ],
+        [
+            "353",
+            "Huyện Lý Nhân",
+            "178000",
+            "false",
+            "1997-01-01",
+            "2025-07-01",
+        ],
+        ["37", "Tỉnh Ninh Bình", "4412264", "false", "2025-07-01", ""],
+        ["a_b", "100% phủ_kín", "7", "true", "2025-07-01", ""],
+    ]
+    .iter()
+    .map(|raw| {
+        schema
+            .fields
+            .iter()
+            .zip(raw)
+            .map(|(field, text)| {
+                if text.is_empty() {
+                    CellValue::Null
+                } else {
+                    parse_cell(field, text).unwrap()
+                }
+            })
+            .collect()
+    })
+    .collect();
+    let at = store.replace_records(&table, &rows).await.unwrap();
+    let parse = |pairs: &[(&str, &str)]| {
+        let params: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        RecordQuery::parse(&schema, &params, at).unwrap()
+    };
+    let codes = |records: Vec<lgsp_store::Record>| -> Vec<String> {
+        records
+            .into_iter()
+            .map(|r| match &r.values[0] {
+                CellValue::String(code) => code.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    for (pairs, expected) in [
+        (vec![("ma", "eq.347")], vec!["347"]),
+        (
+            vec![("ma", "neq.347"), ("thanh_pho", "is.true")],
+            vec!["a_b"],
+        ),
+        (vec![("dan_so", "gt.150000")], vec!["347", "353", "37"]),
+        (
+            vec![("dan_so", "gte.150000"), ("dan_so", "lt.170000")],
+            vec!["347", "352"],
+        ),
+        (vec![("dan_so", "lte.7")], vec!["a_b"]),
+        (vec![("dan_so", "is.null")], vec!["35", "350"]),
+        (
+            vec![("dan_so", "not.is.null"), ("ma", "in.(349,350,351)")],
+            vec!["349", "351"],
+        ),
+        (
+            vec![("ma", "not.in.(35,347,349,350,351,352,353)")],
+            vec!["37", "a_b"],
+        ),
+        (vec![("ten", "like.Huyện*")], vec!["351", "352", "353"]),
+        (vec![("ten", "like.huyện*")], vec![]),
+        (vec![("ten", "ilike.*HUY*")], vec!["351", "352", "353"]),
+        (vec![("ten", "ilike.*tỉnh*")], vec!["35", "37"]),
+        (vec![("ten", "like.*100%*")], vec!["a_b"]),
+        (vec![("ten", "like.*phủ_*")], vec!["a_b"]),
+        (vec![("ten", "ilike.*_*")], vec!["a_b"]),
+        (
+            vec![
+                ("thanh_pho", "is.false"),
+                ("effective_from", "gte.2020-01-01"),
+            ],
+            vec!["349", "37"],
+        ),
+    ] {
+        let query = parse(&pairs);
+        let found = codes(store.records(&table, &query).await.unwrap());
+        assert_eq!(found, expected, "{pairs:?}");
+        assert_eq!(
+            store.count_records(&table, &query).await.unwrap(),
+            expected.len() as u64,
+            "count of {pairs:?}"
+        );
+    }
+    // Orders put NULLs where PostgreSQL does unless asked, on both backends.
+    let order = |spec: &str| parse(&[("order", spec)]);
+    assert_eq!(
+        codes(
+            store
+                .records(&table, &order("dan_so.desc,ma"))
+                .await
+                .unwrap()
+        ),
+        vec!["35", "350", "37", "353", "347", "352", "349", "351", "a_b"]
+    );
+    assert_eq!(
+        codes(
+            store
+                .records(&table, &order("dan_so.asc,ma.desc"))
+                .await
+                .unwrap()
+        ),
+        vec!["a_b", "351", "349", "352", "347", "353", "37", "350", "35"]
+    );
+    assert_eq!(
+        codes(
+            store
+                .records(&table, &order("dan_so.asc.nullsfirst,ma"))
+                .await
+                .unwrap()
+        )[..3],
+        ["35", "350", "a_b"]
+    );
+    // Keyset paging walks the same order as one big page, whatever the order.
+    for spec in [
+        "ma",
+        "dan_so.desc,ma",
+        "dan_so.asc.nullsfirst",
+        "thanh_pho,dan_so.desc.nullslast",
+        "effective_to.desc",
+    ] {
+        let whole = codes(store.records(&table, &order(spec)).await.unwrap());
+        let mut walked = Vec::new();
+        let mut query = order(spec);
+        query.limit = Some(2);
+        loop {
+            let page = store.records(&table, &query).await.unwrap();
+            let Some(last) = page.last() else { break };
+            query.after = Some(query.cursor_after(&schema, &last.values, last.row));
+            walked.extend(codes(page));
+        }
+        assert_eq!(walked, whole, "keyset paging in order {spec}");
+        let mut offset = order(spec);
+        offset.offset = 7;
+        assert_eq!(
+            codes(store.records(&table, &offset).await.unwrap()),
+            whole[7..]
+        );
+    }
+    // Code lists: business time on top of system time.
+    let on = |day: &str| {
+        let mut query = order("ma");
+        query.effective_on = Some(day.parse().unwrap());
+        query
+    };
+    assert_eq!(
+        codes(store.records(&table, &on("2025-06-30")).await.unwrap()),
+        vec!["347", "349", "35", "350", "351", "352", "353"]
+    );
+    assert_eq!(
+        codes(store.records(&table, &on("2025-07-01")).await.unwrap()),
+        vec!["37", "a_b"]
+    );
+    assert_eq!(
+        codes(store.records(&table, &on("2015-01-01")).await.unwrap()),
+        vec!["347", "35", "350", "351", "352", "353"]
+    );
+    // Downloads stream in batches, everything in order.
+    let mut all = RecordQuery::all(at);
+    all.order = order("ma.desc").order;
+    let mut stream = store.stream_records(&table, &all);
+    let mut streamed = Vec::new();
+    while let Some(batch) = stream.recv().await {
+        streamed.extend(codes(batch.unwrap()));
+    }
+    assert_eq!(streamed.len(), 9);
+    assert_eq!(streamed[0], "a_b");
 }
 
 #[tokio::test]

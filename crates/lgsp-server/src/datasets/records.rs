@@ -1,8 +1,6 @@
 //! `/api/v1/datasets/{id}/schema` and `/api/v1/datasets/{id}/records`: a dataset's Table
 //! Schema, imports that replace its records, and reads as of any instant.
 
-use std::collections::BTreeMap;
-
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::{ETAG, IF_NONE_MATCH};
@@ -10,9 +8,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use lgsp_core::catalog::DatasetId;
+use lgsp_core::record_query::RecordQuery;
 use lgsp_core::table_schema::TableSchema;
 use lgsp_core::{may_see_personal_fields, Action, AgencyCode, Resource};
-use lgsp_store::{ImportMode, RecordQuery, RecordTable};
+use lgsp_store::{ImportMode, RecordTable};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use utoipa::ToSchema;
@@ -203,15 +202,6 @@ async fn import_records(
     Ok(axum::Json(imported))
 }
 
-#[derive(Deserialize)]
-pub struct ReadParams {
-    as_of: Option<String>,
-    limit: Option<usize>,
-    offset: Option<usize>,
-    #[serde(flatten)]
-    filters: BTreeMap<String, String>,
-}
-
 /// Read a dataset's records as of an instant (default now), filtered by `{field}=eq.{value}`.
 /// Open and public datasets need no account; personal fields are shown only to the owner and
 /// the operator.
@@ -228,48 +218,19 @@ async fn read_records(
     headers: HeaderMap,
     uri: axum::http::Uri,
     Path(id): Path<DatasetId>,
-    Query(params): Query<ReadParams>,
 ) -> Result<Response, ApiError> {
     let (owner, dataset) = allowed(&state, &caller, &id, Action::Read).await?;
     let table = table(&state, &id).await?;
-    let bad = |why: String| ApiError::new(ErrorCode::InvalidParameter).detail(why);
-    let as_of = match params.as_of.as_deref() {
-        None => chrono::Utc::now(),
-        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .map_err(|_| bad("`as_of` must be an RFC 3339 instant".into()))?,
-    };
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=10_000).contains(&limit) {
-        return Err(bad("`limit` must be 1 to 10000".into()));
-    }
-    let mut equals = Vec::new();
-    for (name, condition) in &params.filters {
-        let field = table
-            .schema
-            .fields
-            .iter()
-            .find(|f| &f.name == name)
-            .ok_or_else(|| bad(format!("`{name}` is not a field of this dataset")))?;
-        let value = condition
-            .strip_prefix("eq.")
-            .ok_or_else(|| bad(format!("`{name}`: only `eq.` filters are supported so far")))?;
-        let value = lgsp_core::table_schema::parse_cell(field, value)
-            .map_err(|why| bad(format!("`{name}`: {why}")))?;
-        equals.push((name.clone(), value));
-    }
-    let records = state
-        .store
-        .records(
-            &table,
-            &RecordQuery {
-                as_of,
-                equals,
-                limit,
-                offset: params.offset.unwrap_or(0),
-            },
-        )
-        .await?;
+    let params: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or_default())
+        .map_err(|_| {
+            ApiError::new(ErrorCode::InvalidParameter).detail("the query string is malformed")
+        })?;
+    let query = RecordQuery::parse(&table.schema, &params, chrono::Utc::now()).map_err(|e| {
+        ApiError::new(ErrorCode::InvalidParameter)
+            .detail(e.to_string())
+            .with("parameter", serde_json::Value::String(e.parameter))
+    })?;
+    let records = state.store.records(&table, &query).await?;
     let personal = may_see_personal_fields(&caller.actor, &owner);
     // The answer depends on the data's last change, the query and what the caller may see.
     let etag = {
@@ -303,6 +264,7 @@ async fn read_records(
         let body: Vec<serde_json::Map<String, serde_json::Value>> = records
             .into_iter()
             .map(|record| {
+                let record = record.values;
                 table
                     .schema
                     .fields
