@@ -45,6 +45,10 @@ error_codes! {
         "The body has a field this endpoint does not know; `detail` names it. Misspelt fields are refused rather than silently ignored.");
     InvalidParameter = (BAD_REQUEST, "invalid_parameter", "Invalid parameter",
         "A path segment or query parameter is malformed; `detail` names it.");
+    NotAcceptable = (NOT_ACCEPTABLE, "not_acceptable", "Not acceptable",
+        "None of the media types in `Accept` can be produced; `detail` lists those that can (or use `format=`).");
+    ExportTooLarge = (PAYLOAD_TOO_LARGE, "export_too_large", "Too many rows for this format",
+        "The records asked for do not fit the format (an XLSX sheet holds 1,048,575 rows): filter them, page them, or download CSV.");
     UnsupportedMediaType = (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type",
         "The body has a media type this endpoint does not take (send `application/json`).");
     PayloadTooLarge = (PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large",

@@ -18,6 +18,7 @@ mod integration {
     mod identity;
     mod operations;
     mod publication;
+    mod queries;
     mod records;
     mod web;
 }

@@ -3,11 +3,13 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::header::{ETAG, IF_NONE_MATCH};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::{
+    ACCEPT, CONTENT_DISPOSITION, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LINK, VARY,
+};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
-use lgsp_core::catalog::DatasetId;
+use lgsp_core::catalog::{DataKind, DatasetId};
 use lgsp_core::record_query::RecordQuery;
 use lgsp_core::table_schema::TableSchema;
 use lgsp_core::{may_see_personal_fields, Action, AgencyCode, Resource};
@@ -18,6 +20,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::downloads::{self, Columns, Format, Source};
 use super::import::{import_csv, ImportError, Imported};
 use super::provenance::Provenance;
 use super::validation::ReadError;
@@ -202,16 +205,31 @@ async fn import_records(
     Ok(axum::Json(imported))
 }
 
-/// Read a dataset's records as of an instant (default now), filtered by `{field}=eq.{value}`.
-/// Open and public datasets need no account; personal fields are shown only to the owner and
-/// the operator.
+/// Read a dataset's records with the query language of DESIGN.md: `select=a,b`,
+/// `{field}=[not.]op.value` (`eq`, `neq`, `gt`, `gte`, `lt`, `lte`, `like`, `ilike` with `*`
+/// wildcards, `in.(a,b)`, `is.null|true|false`), `order=a.desc,b.nullsfirst`, `limit`,
+/// `offset` or keyset `after` (from the `Link: rel="next"` header), `as_of` (RFC 3339 or a
+/// date), `Prefer: count=exact` → `Content-Range`. JSON comes in pages (default 100); CSV,
+/// NDJSON, XLSX (with a source sheet) and Data Package zips, by `format=` or `Accept`, hold
+/// every matching record unless `limit` is given, and stream. Code lists answer with the
+/// entries in effect on the `as_of` day. Open and public datasets need no account; personal
+/// fields are shown to, and filterable by, only the owner and the operator.
 #[utoipa::path(get, path = "/datasets/{id}/records", tag = "datasets",
     params(("id" = String, Path, description = "Dataset id"),
-        ("as_of" = Option<String>, Query, description = "RFC 3339 instant"),
-        ("limit" = Option<usize>, Query, description = "1–10000, default 100"),
-        ("offset" = Option<usize>, Query, description = "Rows to skip")),
-    responses((status = 200, description = "Records as JSON objects"), (status = 400, body = ProblemDoc),
-        (status = 401, body = ProblemDoc), (status = 404, body = ProblemDoc)))]
+        ("select" = Option<String>, Query, description = "Fields to return, comma-separated"),
+        ("order" = Option<String>, Query, description = "`field[.asc|.desc][.nullsfirst|.nullslast]`, comma-separated"),
+        ("as_of" = Option<String>, Query, description = "RFC 3339 instant or date (Viet Nam midnight)"),
+        ("limit" = Option<usize>, Query, description = "1–10000; JSON default 100, downloads default all"),
+        ("offset" = Option<usize>, Query, description = "Rows to skip"),
+        ("after" = Option<String>, Query, description = "Keyset cursor from the previous page's `Link` header"),
+        ("format" = Option<String>, Query, description = "json, ndjson, csv, xlsx or datapackage"),
+        ("Prefer" = Option<String>, Header, description = "`count=exact` adds the total to `Content-Range`")),
+    responses((status = 200, description = "Records (JSON objects, or the chosen format)"),
+        (status = 304, description = "Unchanged since the given ETag"),
+        (status = 400, body = ProblemDoc, description = "`invalid_parameter` naming the parameter"),
+        (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc),
+        (status = 404, body = ProblemDoc), (status = 406, body = ProblemDoc),
+        (status = 413, body = ProblemDoc, description = "`export_too_large` for XLSX")))]
 async fn read_records(
     State(state): State<AppState>,
     caller: Caller,
@@ -221,73 +239,261 @@ async fn read_records(
 ) -> Result<Response, ApiError> {
     let (owner, dataset) = allowed(&state, &caller, &id, Action::Read).await?;
     let table = table(&state, &id).await?;
-    let params: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or_default())
-        .map_err(|_| {
+    let mut params: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or_default()).map_err(|_| {
             ApiError::new(ErrorCode::InvalidParameter).detail("the query string is malformed")
         })?;
-    let query = RecordQuery::parse(&table.schema, &params, chrono::Utc::now()).map_err(|e| {
-        ApiError::new(ErrorCode::InvalidParameter)
-            .detail(e.to_string())
-            .with("parameter", serde_json::Value::String(e.parameter))
-    })?;
-    let records = state.store.records(&table, &query).await?;
+    let original = params.clone();
+    for (_, value) in params.iter_mut().filter(|(name, _)| name == "after") {
+        // Cursors travel as base64url; an undecodable one is left for the parser to refuse.
+        use base64::Engine;
+        if let Some(text) = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(value.as_bytes())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+        {
+            *value = text;
+        }
+    }
+    let parameter = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
+    let format = Format::choose(parameter("format"), accept)?;
+    let mut query =
+        RecordQuery::parse(&table.schema, &params, chrono::Utc::now()).map_err(|e| {
+            ApiError::new(ErrorCode::InvalidParameter)
+                .detail(e.to_string())
+                .with("parameter", serde_json::Value::String(e.parameter))
+        })?;
+    if format.is_download() && parameter("limit").is_none() {
+        query.limit = None;
+    }
+    if dataset.data_kinds.contains(&DataKind::CodeList) {
+        // A code list is asked which entries were in effect on a day (business time), as the
+        // platform knows it now: entries are often recorded after they take effect.
+        query.effective_on = Some(vietnam_day(query.as_of));
+        query.as_of = chrono::Utc::now();
+    }
     let personal = may_see_personal_fields(&caller.actor, &owner);
-    // The answer depends on the data's last change, the query and what the caller may see.
+    let columns = columns(&table.schema, &query, personal)?;
+    let count_exact = headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim() == "count=exact");
+
+    // The answer depends on the data's last change, the query, the format and what the
+    // caller may see.
     let etag = {
         let key = format!(
-            "{id}|{:?}|{}|{personal}",
+            "{id}|{:?}|{}|{format:?}|{count_exact}|{personal}",
             table.last_change_at,
             uri.query().unwrap_or_default()
         );
         let digest = sha2::Sha256::digest(key.as_bytes());
-        format!(
-            "W/\"{}\"",
-            digest[..12]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        )
+        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        format!("W/\"{hex}\"")
     };
+    let base = base_url(&state, &headers);
+    let retrieved_at = chrono::Utc::now();
     let provenance = Provenance {
         dataset: &dataset,
         last_change: table.last_change_at,
-        retrieved_at: chrono::Utc::now(),
-        base: &base_url(&state, &headers),
+        retrieved_at,
+        base: &base,
     };
     let unchanged = headers
         .get(IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut extra: Vec<(HeaderName, String)> = Vec::new();
     let mut response = if unchanged {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let body: Vec<serde_json::Map<String, serde_json::Value>> = records
-            .into_iter()
-            .map(|record| {
-                let record = record.values;
-                table
-                    .schema
-                    .fields
-                    .iter()
-                    .zip(record)
-                    .filter(|(field, _)| personal || !field.personal)
-                    .map(|(field, value)| {
-                        (
-                            field.name.clone(),
-                            serde_json::to_value(value).unwrap_or(serde_json::Value::Null),
-                        )
-                    })
-                    .collect()
-            })
-            .collect();
-        axum::Json(body).into_response()
+        let total = if count_exact {
+            Some(state.store.count_records(&table, &query).await?)
+        } else {
+            None
+        };
+        let body = match (query.limit, format) {
+            (Some(limit), _) => {
+                let records = state.store.records(&table, &query).await?;
+                let first = query.offset;
+                let range = match records.len() {
+                    0 => "*".to_owned(),
+                    n => format!("{first}-{}", first + n - 1),
+                };
+                let total_text = total.map_or("*".to_owned(), |t| t.to_string());
+                extra.push((CONTENT_RANGE, format!("{range}/{total_text}")));
+                if let (true, Some(last)) = (records.len() == limit, records.last()) {
+                    let cursor = query.cursor_after(&table.schema, &last.values, last.row);
+                    let next = next_link(&base, &id, &original, &cursor.encode());
+                    extra.push((LINK, format!("<{next}>; rel=\"next\"")));
+                }
+                match format {
+                    Format::Xlsx | Format::DataPackage => {
+                        let (sender, batches) = tokio::sync::mpsc::channel(1);
+                        let _ = sender.send(Ok(records)).await;
+                        drop(sender);
+                        archive(&state, format, &columns, &table, &provenance, &uri, batches)
+                            .await?
+                    }
+                    _ => Body::from(downloads::page(format, &columns, &records)),
+                }
+            }
+            (None, Format::Xlsx | Format::DataPackage) => {
+                let batches = state.store.stream_records(&table, &query);
+                archive(&state, format, &columns, &table, &provenance, &uri, batches).await?
+            }
+            (None, _) => {
+                if let Some(total) = total {
+                    extra.push((CONTENT_RANGE, format!("*/{total}")));
+                }
+                let batches = state.store.stream_records(&table, &query);
+                downloads::stream_text(format, columns.clone(), batches)
+            }
+        };
+        if count_exact {
+            extra.push((
+                HeaderName::from_static("preference-applied"),
+                "count=exact".into(),
+            ));
+        }
+        let mut response = Response::new(body);
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        );
+        if format.is_download() {
+            extra.push((
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}.{}\"", format.extension()),
+            ));
+        }
+        response
     };
     let out = response.headers_mut();
     for (name, value) in provenance.headers() {
         out.insert(name, value);
     }
+    for (name, value) in extra {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            out.insert(name, value);
+        }
+    }
     if let Ok(value) = HeaderValue::from_str(&etag) {
         out.insert(ETAG, value);
     }
+    out.insert(
+        VARY,
+        HeaderValue::from_static("Accept, Prefer, Authorization, Cookie"),
+    );
     Ok(response)
+}
+
+/// The fields the answer shows: the selection (or all), without personal fields for callers
+/// who may not see them — who may not filter or order by them either, since that would reveal
+/// their values.
+fn columns(schema: &TableSchema, query: &RecordQuery, personal: bool) -> Result<Columns, ApiError> {
+    let hidden =
+        |name: &str| !personal && schema.fields.iter().any(|f| f.name == name && f.personal);
+    let refuse = |parameter: &str, name: &str| {
+        ApiError::new(ErrorCode::Forbidden)
+            .detail(format!(
+                "`{parameter}`: `{name}` holds personal data, shown only to the owner agency"
+            ))
+            .with("parameter", serde_json::Value::from(parameter))
+    };
+    for filter in &query.filters {
+        if hidden(&filter.field) {
+            return Err(refuse(&filter.field, &filter.field));
+        }
+    }
+    for key in &query.order {
+        if hidden(&key.field) {
+            return Err(refuse("order", &key.field));
+        }
+    }
+    let fields = match &query.select {
+        Some(names) => {
+            let mut fields = Vec::new();
+            for name in names {
+                if hidden(name) {
+                    return Err(refuse("select", name));
+                }
+                if let Some(i) = schema.fields.iter().position(|f| &f.name == name) {
+                    fields.push((i, schema.fields[i].clone()));
+                }
+            }
+            fields
+        }
+        None => schema
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| personal || !f.personal)
+            .map(|(i, f)| (i, f.clone()))
+            .collect(),
+    };
+    Ok(Columns { fields })
+}
+
+/// The day an instant falls on in Viet Nam (UTC+7).
+fn vietnam_day(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    let vietnam = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
+    at.with_timezone(&vietnam).date_naive()
+}
+
+/// The same query continued after `cursor` (base64url, opaque to clients).
+fn next_link(base: &str, id: &DatasetId, params: &[(String, String)], cursor: &str) -> String {
+    use base64::Engine;
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cursor);
+    let mut next: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(k, _)| k != "after" && k != "offset")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    next.push(("after", &token));
+    let query = serde_urlencoded::to_string(&next).unwrap_or_default();
+    format!("{base}/api/v1/datasets/{id}/records?{query}")
+}
+
+async fn archive(
+    state: &AppState,
+    format: Format,
+    columns: &Columns,
+    table: &RecordTable,
+    provenance: &Provenance<'_>,
+    uri: &axum::http::Uri,
+    batches: tokio::sync::mpsc::Receiver<lgsp_store::Result<Vec<lgsp_store::Record>>>,
+) -> Result<Body, ApiError> {
+    let d = provenance.dataset;
+    let source = Source {
+        dataset_id: d.dataset.id.to_string(),
+        title: d.dataset.title.to_string(),
+        description: d.dataset.description.to_string(),
+        agency_code: d.owner.clone(),
+        agency_name: d.owner_name.clone(),
+        licence: d.dataset.licence.to_string(),
+        url: format!("{}/dataset/{}", provenance.base, d.dataset.id),
+        query: uri.query().unwrap_or_default().to_owned(),
+        citation: provenance.citation(),
+        last_change: provenance.last_change,
+        retrieved_at: provenance.retrieved_at,
+    };
+    let file = downloads::write_archive(
+        format,
+        columns.clone(),
+        table.schema.clone(),
+        source,
+        batches,
+        state.settings.data_dir.join("tmp"),
+    )
+    .await?;
+    Ok(Body::from_stream(tokio_util::io::ReaderStream::new(file)))
 }
