@@ -78,6 +78,15 @@ pub struct RecordQuery {
     /// For code lists: only entries in effect on this date (business time), read from the
     /// schema's `effective_from` / `effective_to` date fields.
     pub effective_on: Option<NaiveDate>,
+    /// Free text that one of some text fields must contain (ignoring ASCII case).
+    pub search: Option<Search>,
+}
+
+/// `text` must occur in at least one of `fields` (CKAN's `q`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Search {
+    pub text: String,
+    pub fields: Vec<String>,
 }
 
 /// A query parameter that cannot be used, and why.
@@ -116,6 +125,7 @@ impl RecordQuery {
             limit: None,
             offset: 0,
             effective_on: None,
+            search: None,
         }
     }
 

@@ -21,6 +21,7 @@ use crate::app::AppState;
 use crate::catalog::{today, PublishedDataset, Snapshot};
 use crate::error::ApiError;
 
+mod datastore;
 mod search;
 
 pub fn routes() -> Router<AppState> {
@@ -49,6 +50,14 @@ impl CkanError {
         Self {
             status: StatusCode::CONFLICT,
             kind: "Validation Error",
+            message: message.into(),
+        }
+    }
+
+    pub fn authorization(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            kind: "Authorization Error",
             message: message.into(),
         }
     }
@@ -327,6 +336,7 @@ async fn run(
             Ok(json!(tags))
         }
         "package_search" => search::package_search(state, base, params).await,
+        "datastore_search" => datastore::datastore_search(state, base, params).await,
         "help_show" => Ok(json!(format!(
             "LGSP implements these CKAN actions: {}",
             ACTIONS.join(", ")
@@ -337,8 +347,9 @@ async fn run(
     }
 }
 
-const ACTIONS: [&str; 9] = [
+const ACTIONS: [&str; 10] = [
     "status_show",
+    "datastore_search",
     "package_list",
     "package_show",
     "package_search",

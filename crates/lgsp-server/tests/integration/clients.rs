@@ -133,6 +133,66 @@ async fn clients_ckanapi_reads_the_catalog_unchanged() {
         .collect();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["name"], "truong-hoc");
+
+    // The DataStore: records of the code list, filtered and sorted as CKAN clients ask.
+    let store: Value = serde_json::from_str(
+        &run(
+            &python,
+            ckanapi(&[
+                "action",
+                "datastore_search",
+                "resource_id=don-vi-hanh-chinh",
+                "filters={\"cap\": \"xa\"}",
+                "sort=ma desc",
+                "fields=ma,ten",
+            ]),
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(store["total"], 3);
+    assert_eq!(store["records"][0]["ma"], "13384");
+    assert_eq!(store["records"][0]["ten"], "Phường Kim Bảng");
+    app.stop().await;
+}
+
+/// Q14: a downloaded Data Package is valid for `frictionless validate` (descriptor, schema
+/// and data together).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Python with frictionless (PyPI): run with --ignored clients"]
+async fn clients_q14_frictionless_validates_a_downloaded_data_package() {
+    let python = python();
+    let app = spawn_app(Backend::Sqlite).await;
+    let response = app
+        .get(
+            "/api/v1/datasets/don-vi-hanh-chinh/records?format=datapackage&as_of=2025-01-01",
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap();
+    let dir = app.data_dir.join("package");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    archive.extract(&dir).unwrap();
+    let frictionless = python.with_file_name("frictionless").display().to_string();
+    let output = Command::new(&frictionless)
+        .current_dir(&dir)
+        .args(["validate", "datapackage.json", "--json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert_eq!(report["valid"], true, "{report:#}");
+    assert_eq!(
+        report["tasks"][0]["stats"]["rows"], 7,
+        "the units in effect on 01/01/2025"
+    );
     app.stop().await;
 }
 

@@ -14,6 +14,7 @@ on_both_backends!(
     q14_downloads_in_every_format_carry_their_provenance,
     q13_2_personal_fields_cannot_be_probed_by_the_public,
     q5_3_b_code_lists_answer_as_of_their_effective_dates,
+    q13_2_ckan_datastore_search_answers_from_the_same_engine,
 );
 
 const SCHOOLS: &[u8] = "ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong
@@ -369,5 +370,107 @@ async fn q5_3_b_code_lists_answer_as_of_their_effective_dates(backend: Backend) 
     let rows: Vec<Value> = response.json().await.unwrap();
     assert_eq!(rows[0]["ma_thay_the"], "13285");
     assert_eq!(rows[0]["ten"], "Thành phố Phủ Lý");
+    app.stop().await;
+}
+
+async fn datastore(app: &TestApp, query: &str) -> reqwest::Response {
+    app.get(&format!("/api/3/action/datastore_search?{query}"), None)
+        .await
+}
+
+async fn q13_2_ckan_datastore_search_answers_from_the_same_engine(backend: Backend) {
+    let (app, _) = schools(backend).await;
+    let ok = |response: reqwest::Response| async move {
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["success"], true, "{body}");
+        body["result"].clone()
+    };
+    let result = ok(datastore(
+        &app,
+        "resource_id=truong-hoc&filters=%7B%22cap%22%3A%22thpt%22%7D&sort=so_hoc_sinh%20desc&fields=ma,ten",
+    )
+    .await)
+    .await;
+    assert_eq!(result["total"], 2);
+    assert_eq!(result["records"][0]["ma"], 1);
+    assert!(result["records"][0]["_id"].is_i64());
+    assert!(
+        result["records"][0].get("cap").is_none(),
+        "only the fields asked"
+    );
+    let ids: Vec<&str> = result["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["_id", "ma", "ten"]);
+
+    // q searches every text field; a list filter is `in`; include_total can be turned off.
+    let result = ok(datastore(
+        &app,
+        "resource_id=truong-hoc-records&q=tr%E1%BA%A7n%20ph%C3%BA",
+    )
+    .await)
+    .await;
+    assert_eq!(result["total"], 1, "Trường THCS Trần Phú");
+    let result = ok(datastore(&app, "resource_id=truong-hoc&q=THPT").await).await;
+    assert_eq!(result["total"], 2);
+    let result = ok(datastore(
+        &app,
+        "resource_id=truong-hoc&filters=%7B%22ma%22%3A%5B3%2C4%5D%7D&include_total=false&limit=1&offset=1",
+    )
+    .await)
+    .await;
+    assert_eq!(result["records"].as_array().unwrap().len(), 1);
+    assert_eq!(result["records"][0]["ma"], 4);
+    assert!(result.get("total").is_none());
+    let all = ok(datastore(&app, "resource_id=truong-hoc&limit=99999").await).await;
+    assert_eq!(all["limit"], 32000);
+    assert!(
+        all["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["id"] != "dien_thoai_hieu_truong"),
+        "no personal field"
+    );
+
+    for (query, status, kind) in [
+        ("resource_id=khong-co", 404, "Not Found Error"),
+        ("resource_id=thua-dat", 403, "Authorization Error"),
+        (
+            "resource_id=truong-hoc&filters=%7B%22khong_co%22%3A1%7D",
+            409,
+            "Validation Error",
+        ),
+        (
+            "resource_id=truong-hoc&filters=%7B%22dien_thoai_hieu_truong%22%3A%220912000001%22%7D",
+            409,
+            "Validation Error",
+        ),
+        (
+            "resource_id=truong-hoc&filters=%7B%22ma%22%3A%22mot%22%7D",
+            409,
+            "Validation Error",
+        ),
+        (
+            "resource_id=truong-hoc&sort=ma%20sideways",
+            409,
+            "Validation Error",
+        ),
+        (
+            "resource_id=truong-hoc&filters=not-json",
+            409,
+            "Validation Error",
+        ),
+        ("", 409, "Validation Error"),
+    ] {
+        let response = datastore(&app, query).await;
+        assert_eq!(response.status(), status, "{query}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["__type"], kind, "{query}");
+    }
     app.stop().await;
 }

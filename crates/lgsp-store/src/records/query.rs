@@ -68,6 +68,23 @@ fn conditions(
             }
         }
     }
+    if let Some(search) = query.search.as_ref().filter(|s| !s.fields.is_empty()) {
+        let pattern = format!("%{}%", like_escape(&search.text));
+        let p = statement.bind(FieldType::String, CellValue::String(pattern));
+        let operator = match backend {
+            Backend::Postgres => "ILIKE",
+            Backend::Sqlite => "LIKE",
+        };
+        let mut any = Vec::new();
+        for name in &search.fields {
+            if kind_of(name)? == FieldType::String {
+                any.push(format!("\"{name}\" {operator} {p} ESCAPE '\\'"));
+            }
+        }
+        if !any.is_empty() {
+            conditions.push(format!("({})", any.join(" OR ")));
+        }
+    }
     for filter in &query.filters {
         let kind = kind_of(&filter.field)?;
         let condition = filter_sql(filter, kind, backend, &mut statement);
@@ -145,11 +162,7 @@ fn filter_sql(filter: &Filter, kind: FieldType, backend: Backend, s: &mut Statem
                     format!("{column} GLOB {}", s.bind(kind, CellValue::String(glob)))
                 }
                 (backend, op) => {
-                    let like = pattern
-                        .replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_")
-                        .replace('*', "%");
+                    let like = like_escape(&pattern).replace('*', "%");
                     let operator = match (backend, op) {
                         (Backend::Postgres, Op::Ilike) => "ILIKE",
                         _ => "LIKE", // SQLite's LIKE ignores ASCII case
@@ -171,6 +184,13 @@ fn filter_sql(filter: &Filter, kind: FieldType, backend: Backend, s: &mut Statem
         Op::IsTrue => format!("{column} IS TRUE"),
         Op::IsFalse => format!("{column} IS FALSE"),
     }
+}
+
+/// Text matched literally by LIKE … ESCAPE '\'.
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 fn order_by(query: &RecordQuery) -> String {
