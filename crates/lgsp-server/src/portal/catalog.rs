@@ -462,6 +462,7 @@ struct DatasetPage {
     legal_bases: Vec<String>,
     how_to_access: String,
     terms_of_use: Option<String>,
+    preview: Option<super::preview::Preview>,
 }
 
 /// How someone gets the data, by sharing mode (Decree 47/2020).
@@ -484,6 +485,7 @@ async fn dataset(
     caller: Caller,
     headers: HeaderMap,
     Path(file): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let snapshot = Snapshot::load(&state, today()).await?;
     let (id, format) = match file.rsplit_once('.') {
@@ -511,6 +513,8 @@ async fn dataset(
     }
     let meta = &d.dataset;
     let officer = &d.focal_officer;
+    let base = base_url(&state, &headers);
+    let preview = super::preview::preview(&state, &caller, d, &params, &base).await?;
     Ok(render(
         StatusCode::OK,
         &DatasetPage {
@@ -554,6 +558,7 @@ async fn dataset(
             legal_bases: d.legal_bases.iter().map(legal_basis).collect(),
             how_to_access: how_to_access(d),
             terms_of_use: meta.terms_of_use.as_ref().map(ToString::to_string),
+            preview,
         },
     ))
 }

@@ -13,6 +13,7 @@ use lgsp_store::SessionKind;
 use serde::Deserialize;
 
 mod catalog;
+mod preview;
 pub mod view;
 
 use crate::app::AppState;

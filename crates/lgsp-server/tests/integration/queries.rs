@@ -15,6 +15,7 @@ on_both_backends!(
     q13_2_personal_fields_cannot_be_probed_by_the_public,
     q5_3_b_code_lists_answer_as_of_their_effective_dates,
     q13_2_ckan_datastore_search_answers_from_the_same_engine,
+    q12_dataset_pages_preview_records_with_filters_downloads_and_api,
 );
 
 const SCHOOLS: &[u8] = "ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong
@@ -472,5 +473,56 @@ async fn q13_2_ckan_datastore_search_answers_from_the_same_engine(backend: Backe
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["__type"], kind, "{query}");
     }
+    app.stop().await;
+}
+
+async fn page(app: &TestApp, path: &str, token: Option<&str>) -> String {
+    let response = app.get(path, token).await;
+    assert_eq!(response.status(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
+async fn q12_dataset_pages_preview_records_with_filters_downloads_and_api(backend: Backend) {
+    let (app, operator) = schools(backend).await;
+    // The code list shows the units in effect today, filterable, with its schema.
+    let units = page(&app, "/dataset/don-vi-hanh-chinh", None).await;
+    assert!(
+        units.contains("<strong id=\"so-ban-ghi\">4</strong> bản ghi"),
+        "{units}"
+    );
+    assert!(units.contains("Phường Phủ Lý") && !units.contains("Huyện Lý Nhân"));
+    assert!(units.contains("01/07/2025"), "dates as dd/mm/yyyy");
+    assert!(units.contains("Mã đơn vị hành chính") && units.contains("một trong: tinh, huyen, xa"));
+    let filtered = page(&app, "/dataset/don-vi-hanh-chinh?cap=xa", None).await;
+    assert!(filtered.contains("<strong id=\"so-ban-ghi\">3</strong> bản ghi"));
+    assert!(
+        filtered.contains("format=csv&amp;cap=eq.xa"),
+        "downloads keep the filter"
+    );
+    assert!(
+        filtered.contains("records?cap=eq.xa&#38;limit=20&#39;</code>"),
+        "a ready-to-paste API call with the same filter: {filtered}"
+    );
+    let bad = page(
+        &app,
+        "/dataset/don-vi-hanh-chinh?effective_from=hom-qua",
+        None,
+    )
+    .await;
+    assert!(bad.contains("role=\"alert\"") && bad.contains("không hợp lệ"));
+
+    // Personal fields: hidden from the public, shown to the owner side.
+    let public = page(&app, "/dataset/truong-hoc", None).await;
+    assert!(public.contains("Trường THPT Chuyên Biên Hòa"));
+    assert!(!public.contains("0912000001"));
+    assert!(public.contains("chỉ hiển thị cho cơ quan chủ quản"));
+    let own = page(&app, "/dataset/truong-hoc", Some(&operator)).await;
+    assert!(own.contains("0912000001"));
+
+    // Datasets the caller may not read, or without records, show no preview.
+    let restricted = page(&app, "/dataset/thua-dat", None).await;
+    assert!(!restricted.contains("id=\"xem-truoc\""));
+    let empty = page(&app, "/dataset/gia-dat", None).await;
+    assert!(!empty.contains("id=\"xem-truoc\""));
     app.stop().await;
 }
