@@ -47,13 +47,26 @@ curl -sf -X PUT -H "authorization: Bearer $token" -H 'content-type: application/
     --data-binary @bench/lib/schema_rows.json \
     "http://127.0.0.1:$port/api/v1/datasets/$dataset/schema" > /dev/null
 
-echo "== import through the API (validation, one transaction)"
-start=$(date +%s.%N)
-curl -sf -H "authorization: Bearer $token" -H 'content-type: text/csv' \
-    --data-binary @"$work/rows.csv" \
-    "http://127.0.0.1:$port/api/v1/datasets/$dataset/records" > /dev/null
-end=$(date +%s.%N)
-echo "   $(python3 -c "print(f'{$end-$start:.1f} s')")"
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$lgsp_pid/status"; }
+# Runs "$@" in the background and samples the server's RSS until it ends: sets peak, seconds.
+sample_while() {
+    "$@" &
+    local pid=$!
+    peak=$(rss)
+    local start; start=$(date +%s.%N)
+    while kill -0 "$pid" 2>/dev/null; do
+        local now; now=$(rss); [ "$now" -gt "$peak" ] && peak=$now
+        sleep 0.1
+    done
+    wait "$pid"
+    seconds=$(python3 -c "print(f'{$(date +%s.%N)-$start:.1f}')")
+}
+
+echo "== import through the API (validation, one transaction), RSS sampled every 100 ms"
+before=$(rss)
+sample_while curl -sf -o /dev/null -H "authorization: Bearer $token" -H 'content-type: text/csv' \
+    -T "$work/rows.csv" -X POST "http://127.0.0.1:$port/api/v1/datasets/$dataset/records"
+python3 -c "print(f'   {$seconds} s; RSS before {$before/1024:.0f} MiB, peak {$peak/1024:.0f} MiB, growth {($peak-$before)/1024:.1f} MiB')"
 
 echo "== equality filter on the primary key, one client, $requests requests"
 echo -n "   lgsp      : "
@@ -80,18 +93,9 @@ ours, theirs = rate(sys.argv[1]), rate(sys.argv[2])
 print(f"   throughput lgsp/datasette: {ours / theirs:.2f}x")
 PY
 
-echo "== CSV export of every row, resident memory sampled every 100 ms"
-rss() { awk '/^VmRSS/ {print $2}' "/proc/$lgsp_pid/status"; }
+echo "== CSV export of every row, RSS sampled every 100 ms"
 before=$(rss)
-curl -sf -o "$work/export.csv" "http://127.0.0.1:$port/api/v1/datasets/$dataset/records?format=csv" &
-curl_pid=$!
-peak=$before
-start=$(date +%s.%N)
-while kill -0 "$curl_pid" 2>/dev/null; do
-    now=$(rss); [ "$now" -gt "$peak" ] && peak=$now
-    sleep 0.1
-done
-wait "$curl_pid"
-end=$(date +%s.%N)
+sample_while curl -sf -o "$work/export.csv" \
+    "http://127.0.0.1:$port/api/v1/datasets/$dataset/records?format=csv"
 exported=$(($(wc -l < "$work/export.csv") - 1))
-python3 -c "print(f'   {$exported} rows in {$end-$start:.1f} s; RSS before {$before/1024:.0f} MiB, peak {$peak/1024:.0f} MiB, growth {($peak-$before)/1024:.1f} MiB (target < 64 MiB)')"
+python3 -c "print(f'   {$exported} rows in {$seconds} s; RSS before {$before/1024:.0f} MiB, peak {$peak/1024:.0f} MiB, growth {($peak-$before)/1024:.1f} MiB (target < 64 MiB)')"
