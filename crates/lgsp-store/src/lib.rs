@@ -21,6 +21,7 @@ mod records;
 pub mod scratch;
 mod sessions;
 mod systems;
+mod translog;
 mod users;
 
 pub use agencies::{Agency, AgencyPatch, FocalOfficerTerm};
@@ -32,6 +33,7 @@ pub use clients::{Client, NewClient};
 pub use records::{ImportMode, Record, RecordImport, RecordTable};
 pub use sessions::{Session, SessionKind};
 pub use systems::{System, SystemPatch};
+pub use translog::StoredCheckpoint;
 pub use users::{NewUser, User, UserPatch};
 
 /// A point in time, always UTC.

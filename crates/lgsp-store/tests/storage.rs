@@ -60,6 +60,7 @@ async fn story(store: Store) {
     q5_2_q5_4_catalog_changes_only_by_decision_from_its_effective_date(&store).await;
     records_are_typed_and_readable_as_of_any_instant(&store).await;
     records_answer_the_query_language(&store).await;
+    q4_transparency_log_appends_in_batches_and_proves(&store).await;
     store.close().await;
 }
 
@@ -1040,4 +1041,75 @@ async fn storage_story_on_postgres() {
     let outcome = tokio::spawn(story(store)).await;
     scratch.drop_database().await.unwrap();
     outcome.unwrap();
+}
+
+/// Appends in batches of every shape (alone, across tile and subtree boundaries, from many
+/// tasks at once) give the tree an independent in-memory build gives, and every proof
+/// verifies.
+async fn q4_transparency_log_appends_in_batches_and_proves(store: &Store) {
+    use lgsp_tlog::{leaf_hash, verify_consistency, verify_inclusion};
+
+    assert_eq!(store.log_size().await.unwrap(), 0);
+    assert_eq!(store.log_root(0).await.unwrap(), lgsp_tlog::empty_root());
+    let entry = |i: usize| format!("{{\"n\":{i}}}").into_bytes();
+    let mut all: Vec<Vec<u8>> = Vec::new();
+    for batch in [1usize, 1, 7, 300, 1000, 3] {
+        let entries: Vec<Vec<u8>> = (all.len()..all.len() + batch).map(entry).collect();
+        let first = store.append_log(&entries).await.unwrap();
+        assert_eq!(first, all.len() as u64);
+        all.extend(entries);
+    }
+    // Sixteen writers at once: each append is whole and the indexes never collide.
+    let writers: Vec<_> = (0..16)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let entries = vec![format!("writer {w}").into_bytes(); 5];
+                store.append_log(&entries).await.unwrap()
+            })
+        })
+        .collect();
+    let mut firsts = Vec::new();
+    for writer in writers {
+        firsts.push(writer.await.unwrap());
+    }
+    firsts.sort_unstable();
+    let base = all.len() as u64;
+    assert_eq!(firsts, (0..16).map(|w| base + 5 * w).collect::<Vec<_>>());
+    let size = store.log_size().await.unwrap();
+    assert_eq!(size, base + 80);
+    let stored_entries = store.log_entries(0, size).await.unwrap();
+    assert_eq!(&stored_entries[..all.len()], &all[..]);
+
+    let mut memory = Vec::new();
+    let leaves: Vec<_> = stored_entries.iter().map(|e| leaf_hash(e)).collect();
+    memory.extend(lgsp_tlog::stored_hashes_for(0, &leaves, &memory).unwrap());
+    for probe in [1, 2, 9, 256, 309, 1312, size] {
+        assert_eq!(
+            store.log_root(probe).await.unwrap(),
+            lgsp_tlog::tree_hash(probe, &memory).unwrap(),
+            "root at {probe}"
+        );
+    }
+    let root = store.log_root(size).await.unwrap();
+    for index in [0, 1, 255, 256, 1000, size - 1] {
+        let proof = store.log_inclusion_proof(index, size).await.unwrap();
+        verify_inclusion(index, size, &leaves[index as usize], &proof, &root).unwrap();
+    }
+    for old in [1, 2, 9, 256, 1312] {
+        let proof = store.log_consistency_proof(old, size).await.unwrap();
+        let old_root = store.log_root(old).await.unwrap();
+        verify_consistency(old, size, &old_root, &root, &proof).unwrap();
+    }
+    assert!(matches!(
+        store.log_inclusion_proof(size, size).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    assert_eq!(store.latest_checkpoint().await.unwrap(), None);
+    store.record_checkpoint(9, "note 9").await.unwrap();
+    store.record_checkpoint(size, "note n").await.unwrap();
+    store.record_checkpoint(size, "again").await.unwrap();
+    let latest = store.latest_checkpoint().await.unwrap().unwrap();
+    assert_eq!((latest.size, latest.note.as_str()), (size, "note n"));
 }
