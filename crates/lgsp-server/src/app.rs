@@ -26,7 +26,7 @@ use crate::keys::Keyring;
 use crate::settings::Settings;
 use crate::{
     agencies, auth, catalog, ckan, clients, console, datasets, notifications, ops, portal,
-    security, systems, users,
+    security, systems, transparency, users,
 };
 
 /// What every handler can reach.
@@ -37,6 +37,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The catalog's search index, derived from storage (see `catalog::search`).
     pub search: Arc<lgsp_search::SearchIndex>,
+    /// The transparency log's committer.
+    pub log: transparency::TransparencyLog,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
         (name = "notifications", description = "In-app notifications"),
         (name = "security", description = "Security events for the auditor (Q1.2, Q20)"),
         (name = "datasets", description = "Hosted records of datasets: schema, imports, reads as of any instant"),
+        (name = "transparency", description = "The transparency log: entries with inclusion proofs, consistency proofs (Q4, Q6.4)"),
         (name = "operations", description = "Probes"),
     )
 )]
@@ -107,7 +110,8 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         .merge(catalog::routes(settings.max_upload_bytes))
         .merge(notifications::routes())
         .merge(security::routes())
-        .merge(datasets::routes());
+        .merge(datasets::routes())
+        .merge(transparency::routes::api_routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(auth::token_routes())
@@ -145,6 +149,11 @@ pub fn router(state: AppState) -> Router {
         .merge(portal::routes())
         .merge(ckan::routes())
         .merge(console::routes())
+        .merge(transparency::routes())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            transparency::record_actions,
+        ))
         .fallback(portal::not_found)
         .method_not_allowed_fallback(portal::method_not_allowed)
         .layer(middleware::from_fn(ops::record_metrics))
@@ -216,6 +225,10 @@ pub async fn run(
     let background = [
         tokio::spawn(purge_sessions(state.store.clone())),
         tokio::spawn(catalog::search::keep_current(state.clone())),
+        tokio::spawn(transparency::keep_checkpoints(
+            state.clone(),
+            Duration::from_secs(1),
+        )),
     ];
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)

@@ -42,6 +42,11 @@ impl PlatformKey {
     pub fn verifying_key(&self) -> VerifyingKey {
         self.signing.verifying_key()
     }
+
+    /// This key as a C2SP signed-note signer named `name` (the transparency log's origin).
+    pub fn note_signer(&self, name: &str) -> Result<lgsp_tlog::NoteSigner, lgsp_tlog::NoteError> {
+        lgsp_tlog::NoteSigner::new(name, self.signing.clone())
+    }
 }
 
 /// RFC 7638 thumbprint of an OKP key: SHA-256 over the canonical JWK, base64url.

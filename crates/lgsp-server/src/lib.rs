@@ -21,6 +21,7 @@ pub mod portal;
 pub mod security;
 pub mod settings;
 pub mod systems;
+pub mod transparency;
 pub mod users;
 
 use std::sync::Arc;
@@ -74,7 +75,9 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
             .platform_name
             .get_or_insert_with(|| demo::PLATFORM_NAME.into());
     }
+    let origin = transparency::origin(settings.public_url.as_deref());
     let state = AppState {
+        log: transparency::TransparencyLog::start(store.clone(), &origin),
         store,
         keys: Arc::new(keys),
         settings: Arc::new(settings),

@@ -23,6 +23,11 @@ struct Cli {
 enum Command {
     /// Run the platform.
     Serve(ServeArgs),
+    /// The transparency log.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
     /// Manage the platform's signing keys.
     Keys {
         #[command(subcommand)]
@@ -93,6 +98,28 @@ struct ServeArgs {
 }
 
 #[derive(Subcommand)]
+enum LogCommand {
+    /// Re-derive the transparency log from its entries and check it against its current signed
+    /// checkpoint and against a checkpoint saved earlier. Exits 0 when consistent, 1 on
+    /// evidence of tampering, 2 when the log or a file cannot be read.
+    Verify {
+        /// The platform's base URL, e.g. https://lgsp.hanam.gov.vn
+        #[arg(long)]
+        url: String,
+        /// The checkpoint verifier key (as published at /log/key, obtained out of band), or a
+        /// file holding it.
+        #[arg(long)]
+        key: String,
+        /// A signed checkpoint saved earlier.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Where to save the current signed checkpoint once verified.
+        #[arg(long)]
+        save: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum KeysCommand {
     /// Add a new signing key; older keys stay published and verifiable.
     Rotate,
@@ -121,6 +148,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Keys { command, common } => keys(command, &common),
+        Command::Log { command } => return log(command),
         Command::Validate { schema, file } => return validate(&schema, &file),
         Command::Import {
             common,
@@ -175,6 +203,63 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     runtime
         .block_on(lgsp_server::serve(settings))
         .map_err(|e| format!("{e:#}"))
+}
+
+fn log(command: LogCommand) -> ExitCode {
+    use lgsp_server::transparency::verify::{verify_log, VerifyError};
+    let LogCommand::Verify {
+        url,
+        key,
+        checkpoint,
+        save,
+    } = command;
+    let fail = |message: String| {
+        eprintln!("lgsp: {message}");
+        ExitCode::from(2)
+    };
+    let key = match std::fs::read_to_string(&key) {
+        Ok(contents) => contents,
+        Err(_) if key.contains('+') => key,
+        Err(e) => return fail(format!("{key}: {e}")),
+    };
+    let saved = match checkpoint
+        .as_deref()
+        .map(std::fs::read_to_string)
+        .transpose()
+    {
+        Ok(saved) => saved,
+        Err(e) => return fail(format!("the saved checkpoint: {e}")),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(e.to_string()),
+    };
+    match runtime.block_on(verify_log(&url, &key, saved.as_deref())) {
+        Ok(verified) => {
+            match verified.saved_size {
+                Some(old) => println!(
+                    "ok: {} entries re-derived; the root matches the signed checkpoint and \
+                     extends the saved checkpoint of {old} entries",
+                    verified.current.size
+                ),
+                None => println!(
+                    "ok: {} entries re-derived; the root matches the signed checkpoint",
+                    verified.current.size
+                ),
+            }
+            if let Some(path) = save {
+                if let Err(e) = std::fs::write(&path, &verified.note) {
+                    return fail(format!("{}: {e}", path.display()));
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(VerifyError::Inconsistent(message)) => {
+            eprintln!("lgsp: NOT CONSISTENT: {message}");
+            ExitCode::from(1)
+        }
+        Err(VerifyError::Unavailable(message)) => fail(message),
+    }
 }
 
 fn keys(command: KeysCommand, common: &CommonArgs) -> Result<(), String> {

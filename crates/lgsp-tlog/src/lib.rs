@@ -68,6 +68,19 @@ impl HashReader for [Hash] {
     }
 }
 
+impl HashReader for std::collections::HashMap<u64, Hash> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, ReadError> {
+        indexes
+            .iter()
+            .map(|i| {
+                self.get(i)
+                    .copied()
+                    .ok_or_else(|| ReadError(format!("index {i} not fetched")))
+            })
+            .collect()
+    }
+}
+
 impl HashReader for Vec<Hash> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, ReadError> {
         self.as_slice().read_hashes(indexes)
@@ -125,6 +138,50 @@ pub fn stored_hashes_for(
         stack.push((level, hash));
     }
     Ok(stored)
+}
+
+/// Builds a tree's root leaf by leaf in memory proportional to the tree's height (a compact
+/// range), for re-deriving a log from its entries.
+#[derive(Debug, Clone, Default)]
+pub struct TreeBuilder {
+    size: u64,
+    /// Complete subtrees along the right edge, largest first.
+    edge: Vec<Hash>,
+}
+
+impl TreeBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the next leaf (its leaf hash).
+    pub fn push(&mut self, leaf: Hash) {
+        let mut hash = leaf;
+        let mut level = 0;
+        while (self.size >> level) & 1 == 1 {
+            let left = self.edge.pop().expect("a left sibling for every set bit");
+            hash = node_hash(&left, &hash);
+            level += 1;
+        }
+        self.edge.push(hash);
+        self.size += 1;
+    }
+
+    /// Leaves so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The root of the tree of the leaves so far.
+    pub fn root(&self) -> Hash {
+        match self.edge.split_last() {
+            None => empty_root(),
+            Some((last, earlier)) => earlier
+                .iter()
+                .rev()
+                .fold(*last, |right, left| node_hash(left, &right)),
+        }
+    }
 }
 
 /// The maximal complete subtrees covering leaves `[lo, hi)`, left to right, as
@@ -197,16 +254,13 @@ fn resolve(
         .collect())
 }
 
-/// The inclusion proof of leaf `index` in the tree of `size` leaves (RFC 9162 §2.1.3.1).
-pub fn inclusion_proof(
-    index: u64,
-    size: u64,
-    reader: &(impl HashReader + ?Sized),
-) -> Result<Vec<Hash>, ProofError> {
+/// The ranges of leaves whose hashes make the inclusion proof of leaf `index` in the tree of
+/// `size` leaves, in proof order (RFC 9162 §2.1.3.1, unrolled).
+fn inclusion_ranges(index: u64, size: u64) -> Result<Vec<(u64, u64)>, ProofError> {
     if index >= size {
         return Err(ProofError::OutOfRange { index, size });
     }
-    // Ranges from the leaf upwards: the recursion visits them top down, so collect and reverse.
+    // The recursion meets the ranges top down; the proof lists them bottom up.
     let mut ranges = Vec::new();
     let (mut lo, mut hi, mut m) = (0u64, size, index);
     while hi - lo > 1 {
@@ -221,34 +275,24 @@ pub fn inclusion_proof(
         }
     }
     ranges.reverse();
-    Ok(resolve(&ranges, reader)?)
+    Ok(ranges)
 }
 
-/// The consistency proof from the tree of `old` leaves to the tree of `new` leaves
-/// (RFC 9162 §2.1.4.1).
-pub fn consistency_proof(
-    old: u64,
-    new: u64,
-    reader: &(impl HashReader + ?Sized),
-) -> Result<Vec<Hash>, ProofError> {
+/// The ranges of leaves whose hashes make the consistency proof from `old` to `new` leaves,
+/// in proof order (RFC 9162 §2.1.4.1, unrolled).
+fn consistency_ranges(old: u64, new: u64) -> Result<Vec<(u64, u64)>, ProofError> {
     if old > new {
         return Err(ProofError::OutOfRange {
             index: old,
             size: new,
         });
     }
-    if old == 0 || old == new {
-        return Ok(Vec::new());
-    }
     let mut ranges = Vec::new();
+    if old == 0 || old == new {
+        return Ok(ranges);
+    }
     let (mut lo, mut hi, mut m, mut whole) = (0u64, new, old, true);
-    loop {
-        if m == hi - lo {
-            if !whole {
-                ranges.push((lo, hi));
-            }
-            break;
-        }
+    while m != hi - lo {
         let k = split_point(hi - lo);
         if m <= k {
             ranges.push((lo + k, hi));
@@ -260,8 +304,54 @@ pub fn consistency_proof(
             whole = false;
         }
     }
+    if !whole {
+        ranges.push((lo, hi));
+    }
     ranges.reverse();
-    Ok(resolve(&ranges, reader)?)
+    Ok(ranges)
+}
+
+fn range_indexes(ranges: &[(u64, u64)]) -> Vec<u64> {
+    ranges
+        .iter()
+        .flat_map(|&(lo, hi)| subtrees(lo, hi))
+        .map(|(level, n)| stored_hash_index(level, n))
+        .collect()
+}
+
+/// The stored hashes [`tree_hash`] and [`stored_hashes_for`] read at `size`: those of the
+/// complete subtrees along the tree's right edge. A store can fetch them first and answer
+/// from a map (see the [`HashReader`] impl for `HashMap`).
+pub fn edge_indexes(size: u64) -> Vec<u64> {
+    range_indexes(&[(0, size)][..usize::from(size > 0)])
+}
+
+/// The stored hashes [`inclusion_proof`] reads.
+pub fn inclusion_indexes(index: u64, size: u64) -> Result<Vec<u64>, ProofError> {
+    Ok(range_indexes(&inclusion_ranges(index, size)?))
+}
+
+/// The stored hashes [`consistency_proof`] reads.
+pub fn consistency_indexes(old: u64, new: u64) -> Result<Vec<u64>, ProofError> {
+    Ok(range_indexes(&consistency_ranges(old, new)?))
+}
+
+/// The inclusion proof of leaf `index` in the tree of `size` leaves.
+pub fn inclusion_proof(
+    index: u64,
+    size: u64,
+    reader: &(impl HashReader + ?Sized),
+) -> Result<Vec<Hash>, ProofError> {
+    Ok(resolve(&inclusion_ranges(index, size)?, reader)?)
+}
+
+/// The consistency proof from the tree of `old` leaves to the tree of `new` leaves.
+pub fn consistency_proof(
+    old: u64,
+    new: u64,
+    reader: &(impl HashReader + ?Sized),
+) -> Result<Vec<Hash>, ProofError> {
+    Ok(resolve(&consistency_ranges(old, new)?, reader)?)
 }
 
 #[cfg(test)]

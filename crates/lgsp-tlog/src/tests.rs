@@ -317,8 +317,12 @@ fn proofs_verify_at_every_size_of_a_larger_log() {
     let entries: Vec<Vec<u8>> = (0..70u32).map(|i| i.to_be_bytes().to_vec()).collect();
     let hashes: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
     let stored = build(&entries, 7);
+    let mut builder = TreeBuilder::new();
+    assert_eq!(builder.root(), empty_root());
     for size in 1..=70u64 {
         let root = tree_hash(size, &stored).unwrap();
+        builder.push(hashes[size as usize - 1]);
+        assert_eq!(builder.root(), root);
         assert_eq!(root, naive(&hashes[..size as usize]));
         for index in 0..size {
             let proof = inclusion_proof(index, size, &stored).unwrap();
@@ -329,6 +333,39 @@ fn proofs_verify_at_every_size_of_a_larger_log() {
             let proof = consistency_proof(old, size, &stored).unwrap();
             verify_consistency(old, size, &old_root, &root, &proof).unwrap();
         }
+    }
+    // What a store fetches first is exactly what the proofs read.
+    let fetched = |indexes: Vec<u64>| -> std::collections::HashMap<u64, Hash> {
+        indexes
+            .into_iter()
+            .map(|i| (i, stored[i as usize]))
+            .collect()
+    };
+    for (index, size) in [(0, 1), (5, 70), (69, 70), (31, 64)] {
+        let map = fetched(inclusion_indexes(index, size).unwrap());
+        assert_eq!(
+            inclusion_proof(index, size, &map).unwrap(),
+            inclusion_proof(index, size, &stored).unwrap()
+        );
+    }
+    for (old, new) in [(1, 70), (33, 70), (64, 65), (7, 7)] {
+        let map = fetched(consistency_indexes(old, new).unwrap());
+        assert_eq!(
+            consistency_proof(old, new, &map).unwrap(),
+            consistency_proof(old, new, &stored).unwrap()
+        );
+    }
+    for size in [1, 2, 63, 64, 70] {
+        let map = fetched(edge_indexes(size));
+        assert_eq!(
+            tree_hash(size, &map).unwrap(),
+            tree_hash(size, &stored).unwrap()
+        );
+        let leaf = [leaf_hash(b"next")];
+        assert_eq!(
+            stored_hashes_for(size, &leaf, &map).unwrap(),
+            stored_hashes_for(size, &leaf, &stored).unwrap()
+        );
     }
     assert!(inclusion_proof(70, 70, &stored).is_err());
     assert!(consistency_proof(71, 70, &stored).is_err());

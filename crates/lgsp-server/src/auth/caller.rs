@@ -11,6 +11,7 @@ use super::jwt;
 use super::secrets::{constant_time_eq, sha256_hex};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
+use crate::transparency::ActorSlot;
 
 /// Name of the cookie that carries a browser session token.
 pub const SESSION_COOKIE: &str = "lgsp_session";
@@ -101,6 +102,18 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = identify(parts, state).await;
+        // The transparency log records who acted (see `transparency::record_actions`).
+        if let (Ok(caller), Some(slot)) = (&caller, parts.extensions.get::<ActorSlot>()) {
+            slot.set(caller.name());
+        }
+        caller
+    }
+}
+
+/// Who is calling: a system by its bearer JWT, a person by an API token or a browser session.
+async fn identify(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+    {
         // Nested routers see a shortened path; the original one says whether this is the API.
         let path = parts
             .extensions
@@ -145,9 +158,9 @@ impl FromRequestParts<AppState> for Caller {
             if api_change {
                 return Err(ApiError::new(ErrorCode::AuthenticationRequired));
             }
-            return Ok(Self::anonymous());
+            return Ok(Caller::anonymous());
         };
-        let caller = Self::person(
+        let caller = Caller::person(
             session.user,
             Some(WebSession {
                 token_hash,
