@@ -9,9 +9,9 @@ use lgsp_tlog::{Hash, ProofError};
 
 use crate::{now, on_pool, Result, Store, StoreError, Timestamp};
 
-/// Rows per multi-row INSERT: two parameters each, under SQLite's 32 766 and PostgreSQL's
+/// Hashes read per statement: one parameter each, under SQLite's 32 766 and PostgreSQL's
 /// 65 535 parameter limits.
-const ROWS_PER_INSERT: usize = 8000;
+const HASHES_PER_READ: usize = 8000;
 
 /// A signed checkpoint as kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,26 @@ fn placeholders(count: usize, per_row: usize) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `["00ff…", …]`: byte strings as a JSON array of hex strings.
+fn hex_array(values: &[&[u8]]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut json = String::with_capacity(values.iter().map(|v| v.len() * 2 + 3).sum::<usize>() + 2);
+    json.push('[');
+    for (n, value) in values.iter().enumerate() {
+        if n > 0 {
+            json.push(',');
+        }
+        json.push('"');
+        for byte in *value {
+            json.push(char::from(DIGITS[usize::from(byte >> 4)]));
+            json.push(char::from(DIGITS[usize::from(byte & 15)]));
+        }
+        json.push('"');
+    }
+    json.push(']');
+    json
 }
 
 fn to_hash(bytes: &[u8]) -> Result<Hash> {
@@ -102,28 +122,27 @@ impl Store {
                 let stored = lgsp_tlog::stored_hashes_for(size, &leaves, &known)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let first_hash = lgsp_tlog::stored_hash_count(size);
-                for (n, chunk) in entries.chunks(ROWS_PER_INSERT).enumerate() {
-                    let sql = format!(
-                        "INSERT INTO log_entries (idx, entry) VALUES {}",
-                        placeholders(chunk.len(), 2)
-                    );
-                    let mut query = sqlx::query(&sql);
-                    for (i, entry) in chunk.iter().enumerate() {
-                        let idx = size + (n * ROWS_PER_INSERT + i) as u64;
-                        query = query.bind(idx as i64).bind(entry.as_slice());
-                    }
-                    query.execute(&mut *tx).await?;
-                }
-                for (n, chunk) in stored.chunks(ROWS_PER_INSERT).enumerate() {
-                    let sql = format!(
-                        "INSERT INTO log_hashes (idx, hash) VALUES {}",
-                        placeholders(chunk.len(), 2)
-                    );
-                    let mut query = sqlx::query(&sql);
-                    for (i, hash) in chunk.iter().enumerate() {
-                        let idx = first_hash + (n * ROWS_PER_INSERT + i) as u64;
-                        query = query.bind(idx as i64).bind(hash.as_slice());
-                    }
+                let entries: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+                let hashes: Vec<&[u8]> = stored.iter().map(|h| h.as_slice()).collect();
+                for (table, column, first, values) in [
+                    ("log_entries", "entry", size, &entries),
+                    ("log_hashes", "hash", first_hash, &hashes),
+                ] {
+                    // One statement per table whatever the batch, its values one JSON array
+                    // of hex strings that the database unpacks.
+                    let sql = if sqlite {
+                        format!(
+                            "INSERT INTO {table} (idx, {column})
+                             SELECT $1 + key, unhex(value) FROM json_each($2)"
+                        )
+                    } else {
+                        format!(
+                            "INSERT INTO {table} (idx, {column})
+                             SELECT $1 + n - 1, decode(v, 'hex')
+                             FROM json_array_elements_text($2::json) WITH ORDINALITY AS u(v, n)"
+                        )
+                    };
+                    let query = sqlx::query(&sql).bind(first as i64).bind(hex_array(values));
                     query.execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
@@ -142,7 +161,7 @@ impl Store {
     /// The stored hashes at `indexes`.
     pub async fn log_hashes(&self, indexes: &[u64]) -> Result<HashMap<u64, Hash>> {
         let mut found = HashMap::with_capacity(indexes.len());
-        for chunk in indexes.chunks(ROWS_PER_INSERT) {
+        for chunk in indexes.chunks(HASHES_PER_READ) {
             let sql = format!(
                 "SELECT idx, hash FROM log_hashes WHERE idx IN ({})",
                 placeholders(chunk.len(), 1).replace(['(', ')'], "")
