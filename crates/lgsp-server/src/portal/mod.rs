@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 mod catalog;
 mod preview;
+mod transparency;
 pub mod view;
 
 use crate::app::AppState;
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/agencies", get(agencies))
+        .route("/transparency", get(transparency::transparency))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/static/app.css", get(stylesheet))

@@ -50,7 +50,9 @@ fn text(body: String, cache: &'static str) -> Response {
 }
 
 /// The newest signed checkpoint, signing one first if the log has grown past it.
-async fn current_checkpoint(state: &AppState) -> Result<lgsp_store::StoredCheckpoint, ApiError> {
+pub async fn current_checkpoint(
+    state: &AppState,
+) -> Result<lgsp_store::StoredCheckpoint, ApiError> {
     if let Some(latest) = state.store.latest_checkpoint().await? {
         return Ok(latest);
     }
@@ -163,17 +165,23 @@ async fn entry(
     State(state): State<AppState>,
     Path(index): Path<u64>,
 ) -> Result<axum::Json<LoggedEntry>, ApiError> {
+    Ok(axum::Json(prove_entry(&state, index).await?))
+}
+
+/// Entry `index` with its inclusion proof against the newest checkpoint (signing one first if
+/// the entry came after it).
+pub async fn prove_entry(state: &AppState, index: u64) -> Result<LoggedEntry, ApiError> {
     let missing = || {
         ApiError::new(ErrorCode::ResourceNotFound).detail(format!("the log has no entry {index}"))
     };
-    let mut checkpoint = current_checkpoint(&state).await?;
+    let mut checkpoint = current_checkpoint(state).await?;
     if index >= checkpoint.size {
         // A leaf committed since the last checkpoint: sign one that covers it now.
         if index >= state.store.log_size().await? {
             return Err(missing());
         }
-        sign_checkpoint(&state).await?;
-        checkpoint = current_checkpoint(&state).await?;
+        sign_checkpoint(state).await?;
+        checkpoint = current_checkpoint(state).await?;
     }
     let raw = state
         .store
@@ -185,14 +193,14 @@ async fn entry(
         .store
         .log_inclusion_proof(index, checkpoint.size)
         .await?;
-    Ok(axum::Json(LoggedEntry {
+    Ok(LoggedEntry {
         index,
         entry: serde_json::from_slice(&raw).map_err(ApiError::internal)?,
         leaf_hash: BASE64.encode(lgsp_tlog::leaf_hash(&raw)),
         checkpoint: checkpoint.note,
         tree_size: checkpoint.size,
         inclusion_proof: b64(&proof),
-    }))
+    })
 }
 
 #[derive(Deserialize, IntoParams)]

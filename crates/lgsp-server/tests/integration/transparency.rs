@@ -118,6 +118,31 @@ async fn q4_every_change_is_logged_before_it_is_answered(backend: Backend) {
     assert!(read.headers().get("lgsp-log-index").is_none());
     assert_eq!(app.state.store.log_size().await.unwrap(), size);
 
+    // The portal's transparency page checks an index against the signed checkpoint.
+    let page = app
+        .get(&format!("/transparency?index={index}"), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Hợp lệ:"), "{page}");
+    assert!(page.contains("/api/v1/agencies/{code}/focal-officer"));
+    assert!(page.contains("Người, hệ thống thực hiện"));
+    let response = app.get("/transparency?index=abc", None).await;
+    assert_eq!(response.status(), 400);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("không phải là số thứ tự"));
+    let response = app.get("/transparency?index=999999", None).await;
+    assert_eq!(response.status(), 404);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("chưa có bản ghi số 999999"));
+
     // Beyond the end: a problem, not a guess.
     let beyond = app
         .get(&format!("/api/v1/log/entries/{}", size + 10), None)
