@@ -1,6 +1,7 @@
 //! The log over HTTP: C2SP `tlog-tiles` at `/log/…` (checkpoint, verifier key, hash tiles,
-//! entry bundles — static-file shaped, cacheable forever once written) and, in the REST API,
-//! one entry with its inclusion proof and consistency proofs between sizes.
+//! entry bundles — static-file shaped, cacheable forever once written); one entry with its
+//! inclusion proof, and inclusion and consistency proofs between sizes, at `/log/entries/{index}`
+//! and `/log/proof/…` and, documented, under `/api/v1/log/…`.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -28,13 +29,16 @@ pub fn routes() -> Router<AppState> {
         .route("/log/checkpoint", get(checkpoint))
         .route("/log/key", get(verifier_key))
         .route("/log/tile/{*path}", get(tile))
-        .route("/log/entries/{*path}", get(entries_alias))
+        .route("/log/entries/{index}", get(entry))
+        .route("/log/proof/inclusion", get(inclusion))
+        .route("/log/proof/consistency", get(consistency))
 }
 
 /// The documented JSON endpoints, under `/api/v1`.
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(entry))
+        .routes(routes!(inclusion))
         .routes(routes!(consistency))
 }
 
@@ -84,13 +88,6 @@ async fn tile(
     axum::extract::Path(path): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
     serve_tile(&state, &format!("tile/{path}")).await
-}
-
-async fn entries_alias(
-    State(state): State<AppState>,
-    axum::extract::Path(path): axum::extract::Path<String>,
-) -> Result<Response, ApiError> {
-    serve_tile(&state, &format!("tile/entries/{path}")).await
 }
 
 /// A hash tile (concatenated 32-byte hashes) or an entry bundle, if the latest checkpoint
@@ -205,6 +202,56 @@ pub async fn prove_entry(state: &AppState, index: u64) -> Result<LoggedEntry, Ap
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+pub struct InclusionQuery {
+    /// The leaf index.
+    index: u64,
+    /// The tree size [default: the latest checkpoint's].
+    size: Option<u64>,
+}
+
+/// An inclusion proof.
+#[derive(Serialize, ToSchema)]
+pub struct InclusionProof {
+    pub index: u64,
+    pub size: u64,
+    /// RFC 9162 inclusion proof, base64 hashes from the leaf upwards.
+    pub proof: Vec<String>,
+}
+
+fn bad_size(latest: u64, parameter: &str) -> ApiError {
+    ApiError::new(ErrorCode::InvalidParameter)
+        .detail(format!(
+            "sizes go up to {latest} (the latest checkpoint's); an index must be below the size"
+        ))
+        .with("parameter", serde_json::json!(parameter))
+}
+
+/// The proof that entry `index` is in the log at `size` entries.
+#[utoipa::path(get, path = "/log/proofs/inclusion", tag = "transparency",
+    params(InclusionQuery),
+    responses((status = 200, body = InclusionProof), (status = 400, body = ProblemDoc)))]
+async fn inclusion(
+    State(state): State<AppState>,
+    Query(query): Query<InclusionQuery>,
+) -> Result<axum::Json<InclusionProof>, ApiError> {
+    let latest = current_checkpoint(&state).await?.size;
+    let size = query.size.unwrap_or(latest);
+    if size > latest {
+        return Err(bad_size(latest, "size"));
+    }
+    if query.index >= size {
+        return Err(bad_size(latest, "index"));
+    }
+    let proof = state.store.log_inclusion_proof(query.index, size).await?;
+    Ok(axum::Json(InclusionProof {
+        index: query.index,
+        size,
+        proof: b64(&proof),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SizesQuery {
     /// The older tree size.
     old: u64,
@@ -230,12 +277,11 @@ async fn consistency(
     Query(sizes): Query<SizesQuery>,
 ) -> Result<axum::Json<ConsistencyProof>, ApiError> {
     let latest = current_checkpoint(&state).await?.size;
-    if sizes.old > sizes.new || sizes.new > latest {
-        return Err(ApiError::new(ErrorCode::InvalidParameter)
-            .detail(format!(
-                "need old ≤ new ≤ {latest} (the latest checkpoint's size)"
-            ))
-            .with("parameter", serde_json::json!("new")));
+    if sizes.new > latest {
+        return Err(bad_size(latest, "new"));
+    }
+    if sizes.old > sizes.new {
+        return Err(bad_size(latest, "old"));
     }
     let proof = state
         .store

@@ -212,13 +212,27 @@ async fn q4_tiles_checkpoints_and_proofs_follow_c2sp(backend: Backend) {
         .unwrap();
     assert_eq!(level0.len(), 256 * 32);
     assert_eq!(&level0[..32], &leaf_hash(&entries[256])[..]);
-    let alias = app
-        .get("/log/entries/000", None)
+    let one: Value = app.get("/log/entries/7", None).await.json().await.unwrap();
+    assert_eq!(one["entry"].to_string().as_bytes(), &entries[7][..]);
+    let body: Value = app
+        .get(&format!("/log/proof/inclusion?index=300&size={size}"), None)
         .await
-        .bytes()
+        .json()
         .await
         .unwrap();
-    assert_eq!(decode_bundle(&alias).unwrap().len(), 256);
+    let proof = hashes(&body["proof"]);
+    verify_inclusion(
+        300,
+        size,
+        &leaf_hash(&entries[300]),
+        &proof,
+        &checkpoint.root,
+    )
+    .unwrap();
+    let response = app
+        .get(&format!("/log/proof/inclusion?index={size}"), None)
+        .await;
+    assert_problem(response, 400, "invalid_parameter").await;
 
     // Tiles beyond the checkpoint and malformed paths do not exist.
     for path in [
@@ -235,10 +249,7 @@ async fn q4_tiles_checkpoints_and_proofs_follow_c2sp(backend: Backend) {
     // Consistency between sizes, and bad sizes named.
     let old_root = app.state.store.log_root(300).await.unwrap();
     let body: Value = app
-        .get(
-            &format!("/api/v1/log/proofs/consistency?old=300&new={size}"),
-            None,
-        )
+        .get(&format!("/log/proof/consistency?old=300&new={size}"), None)
         .await
         .json()
         .await
