@@ -104,6 +104,8 @@ pub struct Reference {
 }
 
 /// Table Schema lets `primaryKey` and key `fields` be a string or a list.
+mod cells;
+
 mod one_or_many {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -223,6 +225,11 @@ fn check_field(field: &Field) -> Result<(), ParseError> {
     if let Some(format) = &field.format {
         let ok = match field.kind {
             FieldType::String => ["default", "email", "uri", "uuid"].contains(&format.as_str()),
+            FieldType::Geopoint => ["default", "array", "object"].contains(&format.as_str()),
+            // `strptime` patterns, as in Table Schema v1.
+            FieldType::Date | FieldType::Datetime | FieldType::Time => {
+                format == "default" || format == "any" || format.contains('%')
+            }
             _ => format == "default" || format == "any",
         };
         if !ok {
@@ -271,91 +278,57 @@ pub enum CellValue {
 /// Reads a (non-missing) cell as its field's type; the error says why not.
 pub fn parse_cell(field: &Field, raw: &str) -> Result<CellValue, String> {
     let fail = |what: &str| Err(format!("“{raw}” is not a valid {what}"));
+    let format = field.format.as_deref();
     match field.kind {
         FieldType::String => {
-            let ok = match field.format.as_deref() {
-                Some("email") => crate::agency::Email::parse(raw).is_ok(),
+            let ok = match format {
+                Some("email") => cells::email(raw),
                 Some("uri") => raw.contains(':') && !raw.contains(char::is_whitespace),
-                Some("uuid") => is_uuid(raw),
+                Some("uuid") => cells::uuid(raw),
                 _ => true,
             };
             if ok {
                 Ok(CellValue::String(raw.to_owned()))
             } else {
-                fail(&format!(
-                    "{} string",
-                    field.format.as_deref().unwrap_or("default")
-                ))
+                fail(&format!("{} string", format.unwrap_or("default")))
             }
         }
-        FieldType::Integer => raw
-            .strip_prefix('+')
-            .unwrap_or(raw)
-            .parse::<i64>()
+        FieldType::Integer => cells::integer(raw)
             .map(CellValue::Integer)
-            .or_else(|_| fail("integer")),
-        FieldType::Number => match raw {
-            "NaN" => Ok(CellValue::Number(f64::NAN)),
-            "INF" => Ok(CellValue::Number(f64::INFINITY)),
-            "-INF" => Ok(CellValue::Number(f64::NEG_INFINITY)),
-            _ if raw
-                .chars()
-                .all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) =>
-            {
-                raw.parse::<f64>()
-                    .ok()
-                    .filter(|n| n.is_finite())
-                    .map(CellValue::Number)
-                    .map_or_else(|| fail("number"), Ok)
-            }
-            _ => fail("number"),
-        },
+            .or_else(|what| fail(what)),
+        FieldType::Number => cells::number(raw)
+            .map(CellValue::Number)
+            .or_else(|what| fail(what)),
         FieldType::Boolean => match raw {
             "true" | "True" | "TRUE" | "1" => Ok(CellValue::Boolean(true)),
             "false" | "False" | "FALSE" | "0" => Ok(CellValue::Boolean(false)),
             _ => fail("boolean"),
         },
-        FieldType::Date => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        FieldType::Date => cells::date(raw, format)
             .map(CellValue::Date)
-            .or_else(|_| fail("date (YYYY-MM-DD)")),
-        FieldType::Datetime => DateTime::parse_from_rfc3339(raw)
-            .map(|t| CellValue::Datetime(t.with_timezone(&Utc)))
-            .or_else(|_| {
-                chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S")
-                    .map(|t| CellValue::Datetime(t.and_utc()))
-            })
-            .or_else(|_| fail("datetime (ISO 8601)")),
-        FieldType::Time => NaiveTime::parse_from_str(raw, "%H:%M:%S")
+            .map_or_else(|| fail("date (YYYY-MM-DD)"), Ok),
+        FieldType::Datetime => cells::datetime(raw, format)
+            .map(CellValue::Datetime)
+            .map_or_else(|| fail("datetime (ISO 8601)"), Ok),
+        FieldType::Time => cells::time(raw, format)
             .map(CellValue::Time)
-            .or_else(|_| fail("time (hh:mm:ss)")),
+            .map_or_else(|| fail("time (hh:mm:ss)"), Ok),
         FieldType::Year => match raw.parse::<i32>() {
             Ok(year) if raw.len() == 4 => Ok(CellValue::Year(year)),
             _ => fail("year"),
         },
-        FieldType::Geopoint => {
-            let parts: Vec<&str> = raw.split(',').map(str::trim).collect();
-            let coordinates: Option<Vec<f64>> = (parts.len() == 2)
-                .then(|| parts.iter().map(|p| p.parse::<f64>().ok()).collect())
-                .flatten();
-            match coordinates.as_deref() {
-                Some([lon, lat])
-                    if (-180.0..=180.0).contains(lon) && (-90.0..=90.0).contains(lat) =>
-                {
-                    Ok(CellValue::Geopoint([*lon, *lat]))
-                }
-                _ => fail("geopoint (lon, lat)"),
-            }
-        }
+        FieldType::Geopoint => cells::geopoint(raw, format)
+            .map(CellValue::Geopoint)
+            .map_or_else(|| fail("geopoint (lon, lat)"), Ok),
     }
 }
 
-fn is_uuid(raw: &str) -> bool {
-    let groups: Vec<&str> = raw.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+/// A typed value as a comparison key: equal values (`1` and `01`, `0` and `-0`) give equal keys.
+fn value_key(value: &CellValue) -> String {
+    match value {
+        CellValue::Number(n) if *n == 0.0 => "Number(0)".into(),
+        other => format!("{other:?}"),
+    }
 }
 
 /// The small regular-expression subset Table Schema patterns use in practice here: literal
@@ -687,7 +660,7 @@ impl<'a> RowValidator<'a> {
                 errors.push(error(ErrorType::ConstraintError, format!("The cell \"{raw}\" in row at position \"{row_number}\" and field \"{}\" at position \"{}\" does not conform to a constraint: {broken}", field.name, i + 1)));
             }
             if let Some(seen) = &mut self.unique_seen[i] {
-                if !seen.insert((*raw).to_owned()) {
+                if !seen.insert(value_key(&value)) {
                     errors.push(error(ErrorType::UniqueError, format!("Row at position \"{row_number}\" has unique constraint violation in field \"{}\" at position \"{}\"", field.name, i + 1)));
                 }
             }
@@ -714,7 +687,8 @@ impl<'a> RowValidator<'a> {
         if key_parts.contains(&&CellValue::Null) {
             errors.push(self.empty_key(row_number));
         } else if !self.schema.primary_key.is_empty() {
-            let key = self.key(&self.schema.primary_key, cells);
+            // Typed values, as Frictionless compares them: `01` and `1` are the same integer.
+            let key = key_parts.iter().map(|v| value_key(v)).collect();
             if !self.primary_seen.insert(key) {
                 errors.push(ReportError {
                     kind: ErrorType::PrimaryKey,

@@ -279,6 +279,109 @@ fn every_type_parses_its_canonical_forms() {
     assert!(parse_cell(&uuid, "01a222d3").is_err());
 }
 
+/// The reference implementation's readings (frictionless 5 on Python): see
+/// `tests/clients/differential.py` in lgsp-server for the side-by-side comparison.
+#[test]
+fn cells_read_as_frictionless_reads_them() {
+    let field = |kind: FieldType, format: Option<&str>| Field {
+        name: "x".into(),
+        kind,
+        format: format.map(Into::into),
+        title: None,
+        description: None,
+        personal: false,
+        constraints: Constraints::default(),
+    };
+    let cases: [(FieldType, Option<&str>, &str, Option<CellValue>); 22] = [
+        (FieldType::Integer, None, " 1 ", Some(CellValue::Integer(1))),
+        (
+            FieldType::Integer,
+            None,
+            "1_000",
+            Some(CellValue::Integer(1000)),
+        ),
+        (FieldType::Integer, None, "01", Some(CellValue::Integer(1))),
+        (FieldType::Integer, None, "1__0", None),
+        (FieldType::Integer, None, "9223372036854775808", None),
+        (
+            FieldType::Number,
+            None,
+            "Infinity",
+            Some(CellValue::Number(f64::INFINITY)),
+        ),
+        (
+            FieldType::Number,
+            None,
+            "-inf",
+            Some(CellValue::Number(f64::NEG_INFINITY)),
+        ),
+        (FieldType::Number, None, " .5", Some(CellValue::Number(0.5))),
+        (FieldType::Number, None, ".", None),
+        (FieldType::Date, None, " 2024-01-31", None),
+        (
+            FieldType::Date,
+            Some("%d/%m/%Y"),
+            "31/01/2024",
+            NaiveDate::from_ymd_opt(2024, 1, 31).map(CellValue::Date),
+        ),
+        (FieldType::Date, Some("%d/%m/%Y"), "2024-01-31", None),
+        (
+            FieldType::Datetime,
+            None,
+            "2024-01-31 10:00:00+0700",
+            "2024-01-31T03:00:00Z".parse().ok().map(CellValue::Datetime),
+        ),
+        (FieldType::Datetime, None, "2024-01-31T10:00Z", None),
+        (
+            FieldType::Datetime,
+            None,
+            "2024-01-31T24:00:00",
+            "2024-02-01T00:00:00Z".parse().ok().map(CellValue::Datetime),
+        ),
+        (
+            FieldType::Time,
+            None,
+            "10:00:00.5+07:00",
+            NaiveTime::from_hms_milli_opt(10, 0, 0, 500).map(CellValue::Time),
+        ),
+        (FieldType::Time, None, "23:59:60", None),
+        (FieldType::Time, None, "1:00:00", None),
+        (
+            FieldType::Geopoint,
+            Some("array"),
+            "[105.9, 20.5]",
+            Some(CellValue::Geopoint([105.9, 20.5])),
+        ),
+        (
+            FieldType::Geopoint,
+            Some("object"),
+            r#"{"lon": 105.9, "lat": 20.5}"#,
+            Some(CellValue::Geopoint([105.9, 20.5])),
+        ),
+        (
+            FieldType::String,
+            Some("uuid"),
+            "{550E8400E29B41D4A716446655440000}",
+            Some(CellValue::String(
+                "{550E8400E29B41D4A716446655440000}".into(),
+            )),
+        ),
+        (
+            FieldType::String,
+            Some("email"),
+            "nguyễn@hanam.gov.vn",
+            None,
+        ),
+    ];
+    for (kind, format, raw, expected) in cases {
+        assert_eq!(
+            parse_cell(&field(kind, format), raw).ok(),
+            expected,
+            "{kind:?} {format:?} {raw:?}"
+        );
+    }
+}
+
 #[test]
 fn patterns_cover_the_usual_table_schema_forms() {
     let cases = [
