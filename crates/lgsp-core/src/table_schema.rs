@@ -295,10 +295,10 @@ pub fn parse_cell(field: &Field, raw: &str) -> Result<CellValue, String> {
         }
         FieldType::Integer => cells::integer(raw)
             .map(CellValue::Integer)
-            .or_else(|what| fail(what)),
+            .or_else(&fail),
         FieldType::Number => cells::number(raw)
             .map(CellValue::Number)
-            .or_else(|what| fail(what)),
+            .or_else(&fail),
         FieldType::Boolean => match raw {
             "true" | "True" | "TRUE" | "1" => Ok(CellValue::Boolean(true)),
             "false" | "False" | "FALSE" | "0" => Ok(CellValue::Boolean(false)),
