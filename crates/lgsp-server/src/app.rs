@@ -37,6 +37,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The catalog's search index, derived from storage (see `catalog::search`).
     pub search: Arc<lgsp_search::SearchIndex>,
+    /// Progress of the imports this process is running.
+    pub imports: Arc<crate::datasets::jobs::RunningImports>,
 }
 
 impl AppState {

@@ -3,8 +3,9 @@
 
 mod downloads;
 pub mod import;
+pub mod jobs;
 pub mod provenance;
 mod records;
 pub mod validation;
 
-pub use records::routes;
+pub use records::{parse_mode, routes};
