@@ -272,7 +272,7 @@ pub fn validate_xlsx(
         return Err(ReadError::Empty);
     };
     let mut rows = range.rows();
-    let header: Vec<String> = rows
+    let mut header: Vec<String> = rows
         .next()
         .map(|cells| {
             cells
@@ -281,7 +281,13 @@ pub fn validate_xlsx(
                 .collect()
         })
         .unwrap_or_default();
-    if header.iter().all(String::is_empty) {
+    // The sheet's used range may be wider than its header (cells further right below it).
+    let width = header
+        .iter()
+        .rposition(|t| !t.is_empty())
+        .map_or(0, |i| i + 1);
+    header.truncate(width);
+    if header.is_empty() {
         return Err(ReadError::Empty);
     }
     let kinds: Vec<Option<FieldType>> = header
@@ -301,11 +307,13 @@ pub fn validate_xlsx(
             .enumerate()
             .map(|(i, cell)| cell_text(cell, kinds.get(i).copied().flatten()))
             .collect();
-        // Trailing empty cells are no cells, as in a CSV line without trailing commas.
+        // Empty cells right of the header are no cells; filled ones are extra cells.
         let used = texts
             .iter()
             .rposition(|t| !t.is_empty())
-            .map_or(0, |i| i + 1);
+            .map_or(0, |i| i + 1)
+            .max(width)
+            .min(texts.len());
         let cells: Vec<&str> = texts[..used].iter().map(String::as_str).collect();
         checker.row(first_row as usize + 2 + n, &cells);
     }
