@@ -107,6 +107,28 @@ pub async fn run(
     result
 }
 
+/// Runs job `id` in the background (for `Prefer: respond-async` and the console).
+pub fn spawn(
+    state: &crate::app::AppState,
+    id: String,
+    table: RecordTable,
+    mode: ImportMode,
+    source: Source,
+    by: String,
+) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        match run(&state.store, &state.imports, &id, &table, mode, source).await {
+            Ok(imported) => tracing::info!(
+                dataset = %table.dataset, rows = imported.rows, job = id, by, "records imported"
+            ),
+            Err(error) => tracing::info!(
+                dataset = %table.dataset, job = id, code = error.code().code(), "import failed"
+            ),
+        }
+    });
+}
+
 /// [`run`] with a progress the caller watches.
 pub async fn run_tracked(
     store: &Store,

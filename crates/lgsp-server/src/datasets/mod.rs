@@ -8,4 +8,5 @@ pub mod provenance;
 mod records;
 pub mod validation;
 
+pub(crate) use records::{allowed, job_view, table};
 pub use records::{parse_mode, routes};

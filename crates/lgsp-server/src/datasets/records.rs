@@ -63,7 +63,7 @@ async fn published(
 }
 
 /// The dataset's owner and publication, if `caller` may take `action` on its records.
-async fn allowed(
+pub(crate) async fn allowed(
     state: &AppState,
     caller: &Caller,
     id: &DatasetId,
@@ -80,7 +80,7 @@ async fn allowed(
     Ok((owner, dataset))
 }
 
-async fn table(state: &AppState, id: &DatasetId) -> Result<RecordTable, ApiError> {
+pub(crate) async fn table(state: &AppState, id: &DatasetId) -> Result<RecordTable, ApiError> {
     state.store.record_table(id).await?.ok_or_else(|| {
         ApiError::new(ErrorCode::ResourceNotFound).detail(format!(
             "dataset {id} has no schema yet: PUT its Table Schema first"
@@ -290,28 +290,7 @@ async fn import_records(
     let location = format!("/api/v1/datasets/{id}/imports/{job}");
 
     if respond_async {
-        let background = state.clone();
-        let job_id = job.clone();
-        let by = caller.name();
-        tokio::spawn(async move {
-            let outcome = jobs::run(
-                &background.store,
-                &background.imports,
-                &job_id,
-                &table,
-                mode,
-                source,
-            )
-            .await;
-            match outcome {
-                Ok(imported) => {
-                    tracing::info!(dataset = %table.dataset, rows = imported.rows, job = job_id, by, "records imported")
-                }
-                Err(error) => {
-                    tracing::info!(dataset = %table.dataset, job = job_id, code = error.code().code(), "import failed")
-                }
-            }
-        });
+        jobs::spawn(&state, job.clone(), table, mode, source, caller.name());
         let view = job_view(&state, &id, &job).await?;
         let mut response = (StatusCode::ACCEPTED, axum::Json(view)).into_response();
         if let Ok(value) = HeaderValue::from_str(&location) {
@@ -328,7 +307,11 @@ async fn import_records(
     Ok(response)
 }
 
-async fn job_view(state: &AppState, id: &DatasetId, job: &str) -> Result<JobView, ApiError> {
+pub(crate) async fn job_view(
+    state: &AppState,
+    id: &DatasetId,
+    job: &str,
+) -> Result<JobView, ApiError> {
     let found = state
         .store
         .import_job(id.as_str(), job)

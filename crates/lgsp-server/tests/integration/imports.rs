@@ -197,7 +197,11 @@ async fn q15_2_d_xlsx_cells_are_read_as_the_schema_types(backend: Backend) {
             )
         })
         .collect();
-    assert_eq!(found, [(3, "ma"), (3, "-"), (4, "ngay_thanh_lap")], "{problem}");
+    assert_eq!(
+        found,
+        [(3, "ma"), (3, "-"), (4, "ngay_thanh_lap")],
+        "{problem}"
+    );
     assert_eq!(records(&app).await.len(), 1, "nothing changed");
     app.stop().await;
 }
