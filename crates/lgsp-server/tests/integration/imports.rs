@@ -42,9 +42,12 @@ async fn define_schema(app: &TestApp, token: &str) {
     assert_eq!(response.status(), 201);
 }
 
+/// A school row: ma, ten, founding date as (y, m, d), area, public.
+type School<'a> = (f64, &'a str, (u16, u8, u8), f64, bool);
+
 /// A workbook whose first sheet holds `HEADER` and a row per `rows` entry: (ma, ten, date
 /// as (y, m, d), area, public). Its second sheet, `Khác`, holds one other school.
-fn workbook(rows: &[(f64, &str, (u16, u8, u8), f64, bool)]) -> Vec<u8> {
+fn workbook(rows: &[School<'_>]) -> Vec<u8> {
     let mut book = Workbook::new();
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let sheet = book.add_worksheet();
