@@ -15,6 +15,7 @@ on_both_backends!(
     q15_2_d_bad_files_are_refused_with_stable_codes_and_change_nothing,
     q15_2_d_async_imports_are_jobs_with_progress,
     q15_2_d_a_killed_import_changes_nothing,
+    q15_2_d_console_upload_checks_csrf_and_shows_the_job,
 );
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -571,5 +572,107 @@ async fn q15_2_d_binary_imports_an_xlsx_workbook() {
     );
     let rows = records(&app).await;
     assert_eq!(rows[0]["ngay_thanh_lap"], "2010-01-02");
+
+    // Workbooks are read whole, so `max_xlsx_bytes` bounds them.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lgsp"))
+        .env("LGSP_MAX_XLSX_BYTES", "1000")
+        .args(["import", "--dataset", "truong-hoc", "--data-dir"])
+        .arg(&app.data_dir)
+        .arg(app.data_dir.join("truong.xlsx"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("max_xlsx_bytes"));
+    app.stop().await;
+}
+
+fn upload_form(csrf: &str, file: &'static [u8]) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_owned())
+        .text("dataset", "truong-hoc")
+        .text("mode", "replace")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(file).file_name("truong.csv"),
+        )
+}
+
+async fn q15_2_d_console_upload_checks_csrf_and_shows_the_job(backend: Backend) {
+    use super::web::{browser, csrf_field, sign_in};
+    let app = spawn_app(backend).await;
+    let operator = app.token("operator").await;
+    define_schema(&app, &operator).await;
+    let client = browser(&app);
+    assert_eq!(sign_in(&app, &client, "operator").await.status(), 303);
+    let page = client
+        .get(app.url("/console/imports"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"<option value="truong-hoc">"#), "{page}");
+    let csrf = csrf_field(&page);
+    let good: &'static [u8] =
+        "ma,ten,ngay_thanh_lap,dien_tich,cong_lap\n1,Trường A,,,\n2,Trường B,,,\n".as_bytes();
+
+    let forged = client
+        .post(app.url("/console/imports"))
+        .multipart(upload_form("forged", good))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(forged, 403, "csrf_token_invalid").await;
+    let file_first = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(good).file_name("truong.csv"),
+        )
+        .text("csrf", csrf.clone());
+    let response = client
+        .post(app.url("/console/imports"))
+        .multipart(file_first)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 400, "malformed_multipart").await;
+    assert!(records(&app).await.is_empty(), "nothing imported");
+
+    let response = client
+        .post(app.url("/console/imports"))
+        .multipart(upload_form(&csrf, good))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let job_page = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        job_page.starts_with("/console/imports/truong-hoc/"),
+        "{job_page}"
+    );
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = client
+            .get(app.url(&job_page))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if !html.contains("http-equiv=\"refresh\"") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        html.contains(r#"<dd id="trang-thai">Thành công</dd>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<dd id="so-dong-ghi">2</dd>"#), "{html}");
+    assert_eq!(records(&app).await.len(), 2);
+    let anonymous = app.http.get(app.url(&job_page)).send().await.unwrap();
+    assert!(anonymous.status().is_redirection());
     app.stop().await;
 }
