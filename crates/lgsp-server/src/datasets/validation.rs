@@ -400,4 +400,68 @@ mod tests {
         assert_eq!(sniff_delimiter(b"a\tb"), b'\t');
         assert_eq!(sniff_delimiter(b"abc"), b',');
     }
+
+    #[test]
+    fn q15_2_d_cells_read_as_the_field_types_want() {
+        use calamine::{CellErrorType, Data, ExcelDateTime, ExcelDateTimeType};
+        assert_eq!(cell_text(&Data::Float(3.0), Some(FieldType::Integer)), "3");
+        assert_eq!(cell_text(&Data::Float(0.1), None), "0.1");
+        assert_eq!(cell_text(&Data::Float(1e20), None), "100000000000000000000");
+        assert_eq!(cell_text(&Data::Bool(true), None), "true");
+        assert_eq!(
+            cell_text(&Data::Error(CellErrorType::Div0), None),
+            "#DIV/0!"
+        );
+        let day = Data::DateTime(ExcelDateTime::new(
+            45000.5,
+            ExcelDateTimeType::DateTime,
+            false,
+        ));
+        assert_eq!(cell_text(&day, Some(FieldType::Date)), "2023-03-15");
+        assert_eq!(
+            cell_text(&day, Some(FieldType::Datetime)),
+            "2023-03-15T12:00:00"
+        );
+        assert_eq!(cell_text(&day, Some(FieldType::Time)), "12:00:00");
+        assert_eq!(cell_text(&day, Some(FieldType::Year)), "2023");
+        assert_eq!(cell_text(&day, None), "2023-03-15T12:00:00");
+    }
+
+    #[test]
+    fn q15_2_d_sheet_rows_keep_their_numbers_wherever_the_table_starts() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        // The table starts at B3; a note two columns right of the header makes two extra
+        // cells, as `x,c,,ghi chú` would in a CSV file.
+        sheet.write_string(2, 1, "ma").unwrap();
+        sheet.write_string(2, 2, "ten").unwrap();
+        sheet.write_number(3, 1, 1).unwrap();
+        sheet.write_string(3, 2, "a").unwrap();
+        sheet.write_number(5, 1, 2).unwrap();
+        sheet.write_string(6, 1, "x").unwrap();
+        sheet.write_string(6, 2, "c").unwrap();
+        sheet.write_string(6, 4, "ghi chú").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let mut valid = 0;
+        let report =
+            validate_xlsx(bytes, None, &schema(), Vec::new(), None, |_| valid += 1).unwrap();
+        let found: Vec<(ErrorType, Option<usize>)> = report
+            .errors
+            .iter()
+            .map(|e| (e.kind, e.row_number))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (ErrorType::BlankRow, Some(5)),
+                (ErrorType::PrimaryKey, Some(5)),
+                (ErrorType::TypeError, Some(7)),
+                (ErrorType::ExtraCell, Some(7)),
+                (ErrorType::ExtraCell, Some(7)),
+                (ErrorType::PrimaryKey, Some(7)),
+            ]
+        );
+        assert_eq!(valid, 2);
+        assert_eq!(report.stats.rows, 4);
+    }
 }

@@ -597,6 +597,10 @@ fn upload_form(csrf: &str, file: &'static [u8]) -> reqwest::multipart::Form {
         )
 }
 
+async fn html_of(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 async fn q15_2_d_console_upload_checks_csrf_and_shows_the_job(backend: Backend) {
     use super::web::{browser, csrf_field, sign_in};
     let app = spawn_app(backend).await;
@@ -604,14 +608,7 @@ async fn q15_2_d_console_upload_checks_csrf_and_shows_the_job(backend: Backend) 
     define_schema(&app, &operator).await;
     let client = browser(&app);
     assert_eq!(sign_in(&app, &client, "operator").await.status(), 303);
-    let page = client
-        .get(app.url("/console/imports"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = html_of(&client, &app.url("/console/imports")).await;
     assert!(page.contains(r#"<option value="truong-hoc">"#), "{page}");
     let csrf = csrf_field(&page);
     let good: &'static [u8] =
@@ -653,14 +650,7 @@ async fn q15_2_d_console_upload_checks_csrf_and_shows_the_job(backend: Backend) 
     );
     let mut html = String::new();
     for _ in 0..100 {
-        html = client
-            .get(app.url(&job_page))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        html = html_of(&client, &app.url(&job_page)).await;
         if !html.contains("http-equiv=\"refresh\"") {
             break;
         }
