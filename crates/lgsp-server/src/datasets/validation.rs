@@ -337,6 +337,15 @@ mod tests {
         .unwrap()
     }
 
+    /// Each listed error's type and row.
+    fn found(report: &Report) -> Vec<(ErrorType, Option<usize>)> {
+        report
+            .errors
+            .iter()
+            .map(|e| (e.kind, e.row_number))
+            .collect()
+    }
+
     fn check(bytes: &[u8]) -> Result<Report, ReadError> {
         validate_csv(bytes, &schema(), Vec::new(), |_| {})
     }
@@ -365,13 +374,8 @@ mod tests {
         )
         .unwrap();
         assert!(!report.valid);
-        let found: Vec<(ErrorType, Option<usize>)> = report
-            .errors
-            .iter()
-            .map(|e| (e.kind, e.row_number))
-            .collect();
         assert_eq!(
-            found,
+            found(&report),
             [
                 (ErrorType::TypeError, Some(3)),
                 (ErrorType::PrimaryKey, Some(3)),
@@ -445,13 +449,8 @@ mod tests {
         let mut valid = 0;
         let report =
             validate_xlsx(bytes, None, &schema(), Vec::new(), None, |_| valid += 1).unwrap();
-        let found: Vec<(ErrorType, Option<usize>)> = report
-            .errors
-            .iter()
-            .map(|e| (e.kind, e.row_number))
-            .collect();
         assert_eq!(
-            found,
+            found(&report),
             [
                 (ErrorType::BlankRow, Some(5)),
                 (ErrorType::PrimaryKey, Some(5)),
