@@ -165,13 +165,21 @@ fn bounded(body: Body, limit: u64) -> ByteStream {
     )
 }
 
-/// The whole of `stream`, refused past `limit` bytes with `what` in the message.
-pub async fn collect_bounded(mut stream: ByteStream, limit: u64) -> Result<Vec<u8>, ApiError> {
+/// Why the body could not be read: too large, or broken off.
+fn body_error(e: std::io::Error) -> ApiError {
+    if e.kind() == std::io::ErrorKind::FileTooLarge {
+        ApiError::new(ErrorCode::PayloadTooLarge).detail(e.to_string())
+    } else {
+        ApiError::new(ErrorCode::InvalidBody).detail(e.to_string())
+    }
+}
+
+/// The whole of `stream`, refused past `limit` bytes (`max_xlsx_bytes`).
+async fn collect_bounded(mut stream: ByteStream, limit: u64) -> Result<Vec<u8>, ApiError> {
     use futures_util::StreamExt;
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::new(ErrorCode::PayloadTooLarge).detail(e.to_string()))?;
+        let chunk = chunk.map_err(body_error)?;
         if (bytes.len() + chunk.len()) as u64 > limit {
             return Err(ApiError::new(ErrorCode::PayloadTooLarge).detail(format!(
                 "an XLSX workbook is read whole, so it may be at most {limit} bytes \
@@ -191,13 +199,7 @@ async fn spool(mut stream: ByteStream, path: &std::path::Path) -> Result<(), Api
         .await
         .map_err(ApiError::internal)?;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::FileTooLarge {
-                ApiError::new(ErrorCode::PayloadTooLarge).detail(e.to_string())
-            } else {
-                ApiError::new(ErrorCode::InvalidBody).detail(e.to_string())
-            }
-        })?;
+        let chunk = chunk.map_err(body_error)?;
         file.write_all(&chunk).await.map_err(ApiError::internal)?;
     }
     file.flush().await.map_err(ApiError::internal)?;
