@@ -39,6 +39,8 @@ pub struct AppState {
     pub search: Arc<lgsp_search::SearchIndex>,
     /// The transparency log's committer.
     pub log: transparency::TransparencyLog,
+    /// Progress of the imports this process is running.
+    pub imports: Arc<crate::datasets::jobs::RunningImports>,
 }
 
 impl AppState {

@@ -87,6 +87,10 @@ error_codes! {
         "An import was refused because rows break the dataset's Table Schema; nothing was changed. The `report` member lists the errors as Frictionless does (`type`, `rowNumber`, `fieldName`, `message`).");
     InvalidEncoding = (UNPROCESSABLE_ENTITY, "invalid_encoding", "The file is not UTF-8",
         "The uploaded text is not UTF-8; `detail` names the line. Save the file as UTF-8 and try again; nothing was changed.");
+    InvalidSpreadsheet = (BAD_REQUEST, "invalid_spreadsheet", "The file is not a readable XLSX workbook",
+        "The uploaded workbook is corrupt, is not XLSX (e.g. an old .xls file), or has no sheet named by `sheet`; `detail` says which. Save it as .xlsx or CSV and try again; nothing was changed.");
+    EmptyFile = (BAD_REQUEST, "empty_file", "The file is empty",
+        "The uploaded file has no header row (an empty file or an empty sheet); nothing was changed.");
     StateSecretNotAllowed = (UNPROCESSABLE_ENTITY, "state_secret_not_allowed", "State secrets are not allowed",
         "The platform does not take data classified as a state secret (Mật, Tối mật, Tuyệt mật; Q1.2 of the regulation). The attempt is recorded for the security auditor.");
     InvalidTransition = (CONFLICT, "invalid_transition", "Step not allowed in this state",
@@ -168,6 +172,16 @@ impl ApiError {
             source: Some(source.into()),
             ..Self::new(ErrorCode::Internal)
         }
+    }
+
+    /// An extra member of the problem (e.g. `report`), or null.
+    pub fn extension(&self, name: &str) -> serde_json::Value {
+        self.extensions.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The human-readable explanation, if any.
+    pub fn detail_text(&self) -> Option<&str> {
+        self.detail.as_deref()
     }
 
     pub fn code(&self) -> ErrorCode {

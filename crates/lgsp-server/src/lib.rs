@@ -62,6 +62,16 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         .await
         .context("cannot migrate the database")?;
     tracing::info!(backend = ?store.backend(), "storage ready");
+    let interrupted = store
+        .fail_interrupted_import_jobs()
+        .await
+        .context("cannot mark interrupted imports")?;
+    if interrupted > 0 {
+        tracing::warn!(
+            jobs = interrupted,
+            "imports interrupted by a stop were marked failed"
+        );
+    }
     let keys = Keyring::load_or_create(&settings.data_dir)?;
     tracing::info!(kid = %keys.active().kid, "platform key loaded");
     let mut settings = settings;
@@ -82,6 +92,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         keys: Arc::new(keys),
         settings: Arc::new(settings),
         search: Arc::new(lgsp_search::SearchIndex::new()?),
+        imports: Arc::default(),
     };
     let indexed = catalog::search::rebuild(&state)
         .await

@@ -44,9 +44,9 @@ enum Command {
         /// The CSV file (UTF-8; comma, semicolon or tab).
         file: PathBuf,
     },
-    /// Import a CSV file into a dataset's records (the dataset must have its schema), all or
-    /// nothing. Prints the report; exits 0 when imported, 1 when the file is invalid, 2 on
-    /// other errors.
+    /// Import a CSV file or an XLSX workbook into a dataset's records (the dataset must have its
+    /// schema), all or nothing, as an import job. Prints progress on stderr and the report on
+    /// stdout; exits 0 when imported, 1 when the file is invalid, 2 on other errors.
     Import {
         #[command(flatten)]
         common: CommonArgs,
@@ -59,7 +59,10 @@ enum Command {
         /// `replace` (default), `upsert` or `append`.
         #[arg(long, default_value = "replace")]
         mode: String,
-        /// The CSV file (UTF-8; comma, semicolon or tab).
+        /// XLSX: the sheet to read [default: the first].
+        #[arg(long)]
+        sheet: Option<String>,
+        /// The CSV file (UTF-8; comma, semicolon or tab) or XLSX workbook.
         file: PathBuf,
     },
     /// Print generated documentation.
@@ -155,6 +158,7 @@ fn main() -> ExitCode {
             database,
             dataset,
             mode,
+            sheet,
             file,
         } => {
             let flags = Flags {
@@ -162,7 +166,7 @@ fn main() -> ExitCode {
                 ..Flags::default()
             };
             return match load(&common, flags) {
-                Ok(settings) => import(settings, &dataset, &mode, &file),
+                Ok(settings) => import(settings, &dataset, &mode, sheet, &file),
                 Err(message) => {
                     eprintln!("lgsp: {message}");
                     ExitCode::from(2)
@@ -316,27 +320,58 @@ fn validate(schema: &std::path::Path, file: &std::path::Path) -> ExitCode {
     }
 }
 
-fn import(settings: Settings, dataset: &str, mode: &str, file: &std::path::Path) -> ExitCode {
-    use lgsp_server::datasets::import::{import_csv, ImportError};
-    use lgsp_store::ImportMode;
+fn import(
+    settings: Settings,
+    dataset: &str,
+    mode: &str,
+    sheet: Option<String>,
+    file: &std::path::Path,
+) -> ExitCode {
+    use std::io::Read;
+
+    use lgsp_server::datasets::import::{looks_like_xlsx, Progress, Source};
+    use lgsp_server::datasets::jobs;
+    use lgsp_server::error::ErrorCode;
 
     let fail = |message: String| {
         eprintln!("lgsp: {message}");
         ExitCode::from(2)
     };
-    let mode = match mode {
-        "replace" => ImportMode::Replace,
-        "upsert" => ImportMode::Upsert,
-        "append" => ImportMode::Append,
-        other => return fail(format!("unknown mode `{other}`: replace, upsert or append")),
+    let mode = match lgsp_server::datasets::parse_mode(Some(mode)) {
+        Ok(mode) => mode,
+        Err(_) => return fail(format!("unknown mode `{mode}`: replace, upsert or append")),
     };
     let dataset = match lgsp_core::catalog::DatasetId::parse(dataset) {
         Ok(id) => id,
         Err(e) => return fail(format!("dataset id: {e}")),
     };
-    let input = match std::fs::File::open(file) {
+    let mut input = match std::fs::File::open(file) {
         Ok(input) => input,
         Err(e) => return fail(format!("{}: {e}", file.display())),
+    };
+    let mut head = [0u8; 4];
+    let head_len = input.read(&mut head).unwrap_or(0);
+    let xlsx = looks_like_xlsx(&head[..head_len])
+        || file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let source = if xlsx {
+        let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        if size > settings.max_xlsx_bytes {
+            return fail(format!(
+                "{}: an XLSX workbook is read whole, so it may be at most {} bytes (`max_xlsx_bytes`); save it as CSV, which streams",
+                file.display(),
+                settings.max_xlsx_bytes
+            ));
+        }
+        match std::fs::read(file) {
+            Ok(bytes) => Source::Xlsx { bytes, sheet },
+            Err(e) => return fail(format!("{}: {e}", file.display())),
+        }
+    } else {
+        Source::Csv(Box::new(
+            std::io::Cursor::new(head[..head_len].to_vec()).chain(input),
+        ))
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -355,7 +390,30 @@ fn import(settings: Settings, dataset: &str, mode: &str, file: &std::path::Path)
             Ok(None) => return fail(format!("dataset {dataset} has no schema yet")),
             Err(e) => return fail(e.to_string()),
         };
-        let outcome = import_csv(&store, &table, mode, input).await;
+        let by = format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        );
+        let job = match jobs::create(&store, &table, mode, source.format(), &by).await {
+            Ok(job) => job,
+            Err(e) => return fail(e.to_string()),
+        };
+        eprintln!("lgsp: import job {job}");
+        let progress = std::sync::Arc::new(Progress::default());
+        let watched = progress.clone();
+        let ticker = tokio::spawn(async move {
+            let mut last = (0, 0);
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                let now = (watched.read(), watched.written());
+                if now != last {
+                    eprintln!("lgsp: {} rows read, {} written", now.0, now.1);
+                    last = now;
+                }
+            }
+        });
+        let outcome = jobs::run_tracked(&store, &job, &table, mode, source, progress).await;
+        ticker.abort();
         store.close().await;
         match outcome {
             Ok(imported) => {
@@ -365,14 +423,18 @@ fn import(settings: Settings, dataset: &str, mode: &str, file: &std::path::Path)
                 );
                 ExitCode::SUCCESS
             }
-            Err(ImportError::Invalid(report)) => {
+            Err(problem) if problem.code() == ErrorCode::ImportInvalid => {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                    serde_json::to_string_pretty(&problem.extension("report")).unwrap_or_default()
                 );
                 ExitCode::from(1)
             }
-            Err(e) => fail(e.to_string()),
+            Err(problem) => fail(format!(
+                "{}: {}",
+                problem.code().code(),
+                problem.detail_text().unwrap_or("the import failed")
+            )),
         }
     })
 }

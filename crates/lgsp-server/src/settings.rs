@@ -80,6 +80,9 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// Largest data file an import takes, in bytes (imports stream: memory does not grow).
     pub max_import_bytes: u64,
+    /// Largest XLSX workbook an import takes, in bytes. A workbook is a zip archive read whole
+    /// into memory (it cannot stream, unlike CSV): memory grows with it, several times its size.
+    pub max_xlsx_bytes: u64,
 }
 
 impl Default for Settings {
@@ -101,6 +104,7 @@ impl Default for Settings {
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 10 * 1024 * 1024,
             max_import_bytes: 2 * 1024 * 1024 * 1024,
+            max_xlsx_bytes: 50 * 1024 * 1024,
         }
     }
 }

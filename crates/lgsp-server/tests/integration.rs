@@ -16,6 +16,7 @@ mod integration {
     mod clients;
     mod errors;
     mod identity;
+    mod imports;
     mod operations;
     mod publication;
     mod queries;

@@ -17,6 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 mod agencies;
 mod catalog;
 mod clients;
+mod imports;
 mod records;
 pub mod scratch;
 mod sessions;
@@ -30,6 +31,7 @@ pub use catalog::{
     StepChanges, Submission,
 };
 pub use clients::{Client, NewClient};
+pub use imports::{ImportJob, ImportOutcome};
 pub use records::{ImportMode, Record, RecordImport, RecordTable};
 pub use sessions::{Session, SessionKind};
 pub use systems::{System, SystemPatch};

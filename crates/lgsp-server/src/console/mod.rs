@@ -12,6 +12,8 @@ use lgsp_core::proposal::ProposalAction;
 use lgsp_core::{Action, Actor, Resource, Role};
 use lgsp_store::Proposal;
 
+mod imports;
+
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -26,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/proposals", get(proposals))
         .route("/console/proposals/{id}", get(proposal))
         .route("/console/notifications", get(notifications))
+        .merge(imports::routes())
 }
 
 /// The page to answer instead when the caller may not see `resource`: anonymous visitors are

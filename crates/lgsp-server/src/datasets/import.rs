@@ -2,16 +2,17 @@
 //! reader validates rows one by one; valid rows cross a bounded channel into one database
 //! transaction in batches; the transaction commits only if the whole file was valid. Memory
 //! holds a batch and what uniqueness checks must remember, whatever the file's size. Used by
-//! the API and by `lgsp import`.
+//! the API and by `lgsp import`. XLSX workbooks take the same path once read whole.
 
 use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use lgsp_core::table_schema::CellValue;
 use lgsp_store::{ImportMode, RecordTable, Store, StoreError};
 use serde::Serialize;
 
-use super::validation::{validate_csv, ReadError, Report};
+use super::validation::{validate_csv_counted, validate_xlsx, ReadError, Report};
 
 /// Rows inserted per batch.
 const BATCH: usize = 500;
@@ -38,19 +39,95 @@ pub enum ImportError {
     Task(#[from] tokio::task::JoinError),
 }
 
+/// What an import reads.
+pub enum Source {
+    /// A CSV file, streamed.
+    Csv(Box<dyn Read + Send>),
+    /// An XLSX workbook, whole, and the sheet to read (the first when `None`).
+    Xlsx {
+        bytes: Vec<u8>,
+        sheet: Option<String>,
+    },
+}
+
+impl Source {
+    /// `csv` or `xlsx`.
+    pub fn format(&self) -> &'static str {
+        match self {
+            Self::Csv(_) => "csv",
+            Self::Xlsx { .. } => "xlsx",
+        }
+    }
+}
+
+/// Whether `head`, a file's first bytes, start a zip archive (as every XLSX workbook does).
+pub fn looks_like_xlsx(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04")
+}
+
+/// An import's progress, read while it runs: rows read (every
+/// [`super::validation::PROGRESS_EVERY`] rows) and rows written (every batch).
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub read: AtomicU64,
+    pub written: AtomicU64,
+}
+
+impl Progress {
+    pub fn read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
+    }
+
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+}
+
 pub async fn import_csv<R: Read + Send + 'static>(
     store: &Store,
     table: &RecordTable,
     mode: ImportMode,
     reader: R,
 ) -> Result<Imported, ImportError> {
+    import_file(
+        store,
+        table,
+        mode,
+        Source::Csv(Box::new(reader)),
+        std::sync::Arc::default(),
+    )
+    .await
+}
+
+/// Imports `source` into `table`'s records, all or nothing, keeping `progress` up to date.
+pub async fn import_file(
+    store: &Store,
+    table: &RecordTable,
+    mode: ImportMode,
+    source: Source,
+    progress: std::sync::Arc<Progress>,
+) -> Result<Imported, ImportError> {
     let (rows_in, mut rows_out) = tokio::sync::mpsc::channel::<Vec<CellValue>>(4 * BATCH);
     let schema = table.schema.clone();
+    let counter = progress.clone();
     let validation = tokio::task::spawn_blocking(move || {
-        validate_csv(reader, &schema, Vec::new(), |row| {
-            // A closed channel means the import already failed; the report still completes.
+        // A closed channel means the import already failed; the report still completes.
+        let send = |row| {
             let _ = rows_in.blocking_send(row);
-        })
+        };
+        match source {
+            Source::Csv(reader) => {
+                validate_csv_counted(reader, &schema, Vec::new(), Some(&counter.read), send)
+            }
+            Source::Xlsx { bytes, sheet } => validate_xlsx(
+                bytes,
+                sheet.as_deref(),
+                &schema,
+                Vec::new(),
+                Some(&counter.read),
+                send,
+            ),
+        }
     });
     let mut import = store.begin_import(table, mode).await?;
     let mut batch = Vec::with_capacity(BATCH);
@@ -59,6 +136,7 @@ pub async fn import_csv<R: Read + Send + 'static>(
         batch.push(row);
         if batch.len() == BATCH && failure.is_none() {
             failure = import.insert(&batch).await.err();
+            progress.written.store(import.rows(), Ordering::Relaxed);
             batch.clear();
         }
     }
@@ -72,6 +150,7 @@ pub async fn import_csv<R: Read + Send + 'static>(
     }
     import.insert(&batch).await?;
     let rows = import.rows();
+    progress.written.store(rows, Ordering::Relaxed);
     let changed_at = import.commit().await?;
     Ok(Imported {
         rows,

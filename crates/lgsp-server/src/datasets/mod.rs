@@ -3,8 +3,10 @@
 
 mod downloads;
 pub mod import;
+pub mod jobs;
 pub mod provenance;
 mod records;
 pub mod validation;
 
-pub use records::routes;
+pub(crate) use records::{allowed, job_view, table};
+pub use records::{parse_mode, routes};

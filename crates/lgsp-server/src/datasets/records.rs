@@ -4,7 +4,8 @@
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::{
-    ACCEPT, CONTENT_DISPOSITION, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LINK, VARY,
+    ACCEPT, CONTENT_DISPOSITION, CONTENT_LOCATION, CONTENT_RANGE, CONTENT_TYPE, ETAG,
+    IF_NONE_MATCH, LINK, LOCATION, VARY,
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +22,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::downloads::{self, Columns, Format, Source};
-use super::import::{import_csv, ImportError, Imported};
+use super::import::{looks_like_xlsx, ImportError, Source as ImportSource};
+use super::jobs::{self, problem, JobView};
 use super::provenance::Provenance;
 use super::validation::ReadError;
 use crate::app::AppState;
@@ -35,6 +37,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(define_schema))
         .routes(routes!(import_records, read_records))
+        .routes(routes!(import_jobs))
+        .routes(routes!(import_job))
 }
 
 /// The dataset's owner and access level, from the catalog in force.
@@ -59,7 +63,7 @@ async fn published(
 }
 
 /// The dataset's owner and publication, if `caller` may take `action` on its records.
-async fn allowed(
+pub(crate) async fn allowed(
     state: &AppState,
     caller: &Caller,
     id: &DatasetId,
@@ -76,7 +80,7 @@ async fn allowed(
     Ok((owner, dataset))
 }
 
-async fn table(state: &AppState, id: &DatasetId) -> Result<RecordTable, ApiError> {
+pub(crate) async fn table(state: &AppState, id: &DatasetId) -> Result<RecordTable, ApiError> {
     state.store.record_table(id).await?.ok_or_else(|| {
         ApiError::new(ErrorCode::ResourceNotFound).detail(format!(
             "dataset {id} has no schema yet: PUT its Table Schema first"
@@ -117,92 +121,250 @@ async fn define_schema(
     ))
 }
 
-fn read_error(error: ReadError) -> ApiError {
-    match error {
-        ReadError::NotUtf8 { .. } => {
-            ApiError::new(ErrorCode::InvalidEncoding).detail(error.to_string())
-        }
-        ReadError::Io(io) if io.kind() == std::io::ErrorKind::FileTooLarge => {
-            ApiError::new(ErrorCode::PayloadTooLarge)
-        }
-        other => ApiError::new(ErrorCode::InvalidBody).detail(other.to_string()),
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportParams {
     mode: Option<String>,
+    sheet: Option<String>,
+}
+
+pub fn parse_mode(mode: Option<&str>) -> Result<ImportMode, ApiError> {
+    match mode {
+        None | Some("replace") => Ok(ImportMode::Replace),
+        Some("upsert") => Ok(ImportMode::Upsert),
+        Some("append") => Ok(ImportMode::Append),
+        Some(_) => Err(ApiError::new(ErrorCode::InvalidParameter)
+            .detail("`mode` is `replace` (default), `upsert` or `append`")),
+    }
+}
+
+const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+type ByteStream = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> + Send>,
+>;
+
+/// The body as a stream of at most `limit` bytes.
+fn bounded(body: Body, limit: u64) -> ByteStream {
+    let mut seen = 0u64;
+    Box::pin(
+        body.into_data_stream()
+            .map_err(std::io::Error::other)
+            .and_then(move |chunk| {
+                seen += chunk.len() as u64;
+                let outcome = if seen > limit {
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::FileTooLarge,
+                        format!("the file is larger than the import limit ({limit} bytes)"),
+                    ))
+                } else {
+                    Ok(chunk)
+                };
+                std::future::ready(outcome)
+            }),
+    )
+}
+
+/// Why the body could not be read: too large, or broken off.
+fn body_error(e: std::io::Error) -> ApiError {
+    if e.kind() == std::io::ErrorKind::FileTooLarge {
+        ApiError::new(ErrorCode::PayloadTooLarge).detail(e.to_string())
+    } else {
+        ApiError::new(ErrorCode::InvalidBody).detail(e.to_string())
+    }
+}
+
+/// The whole of `stream`, refused past `limit` bytes (`max_xlsx_bytes`).
+async fn collect_bounded(mut stream: ByteStream, limit: u64) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(body_error)?;
+        if (bytes.len() + chunk.len()) as u64 > limit {
+            return Err(ApiError::new(ErrorCode::PayloadTooLarge).detail(format!(
+                "an XLSX workbook is read whole, so it may be at most {limit} bytes \
+                 (`max_xlsx_bytes`); send larger files as CSV, which streams"
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// Writes `stream` to a new temporary file (for imports that run after the response).
+async fn spool(mut stream: ByteStream, path: &std::path::Path) -> Result<(), ApiError> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::File::create(path)
+        .await
+        .map_err(ApiError::internal)?;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(body_error)?;
+        file.write_all(&chunk).await.map_err(ApiError::internal)?;
+    }
+    file.flush().await.map_err(ApiError::internal)?;
+    Ok(())
 }
 
 /// Import a CSV file (UTF-8 with or without BOM; comma, semicolon or tab; quoted fields; CRLF)
-/// into a dataset's records, all or nothing: the file streams through validation into one
-/// transaction that commits only if every row is valid. `replace` (default) makes the file the
+/// or an XLSX workbook (its first sheet, or `sheet`; first row = field names; formula cells
+/// count by their cached value) into a dataset's records, all or nothing: the file goes
+/// through validation into one transaction that commits only if every row is valid. CSV
+/// streams; an XLSX workbook is read whole, so it is bounded by `max_xlsx_bytes`. XLSX is
+/// recognised by its Content-Type or its zip signature. `replace` (default) makes the file the
 /// whole content; `upsert` replaces rows by primary key and adds the others; `append` adds rows
-/// and refuses keys that exist.
+/// and refuses keys that exist. Every import is a job (`Content-Location`); with
+/// `Prefer: respond-async` the answer is 202 at once, with the job's `Location` to poll.
 #[utoipa::path(post, path = "/datasets/{id}/records", tag = "datasets",
     params(("id" = String, Path, description = "Dataset id"),
-        ("mode" = Option<String>, Query, description = "`replace` (default), `upsert` or `append`")),
+        ("mode" = Option<String>, Query, description = "`replace` (default), `upsert` or `append`"),
+        ("sheet" = Option<String>, Query, description = "XLSX: the sheet to read (default: the first)"),
+        ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 and import in the background")),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, description = "`rows`, `changed_at` and the validation `report`"), (status = 403, body = ProblemDoc),
+    responses((status = 200, description = "`rows`, `changed_at` and the validation `report`"),
+        (status = 202, body = JobView, description = "Accepted: poll `Location`"),
+        (status = 400, body = ProblemDoc, description = "`invalid_spreadsheet`, `empty_file`"),
+        (status = 403, body = ProblemDoc),
         (status = 409, body = ProblemDoc, description = "`conflict`: appended keys exist"),
         (status = 413, body = ProblemDoc),
         (status = 422, body = ProblemDoc, description = "`import_invalid` with a `report`, `invalid_encoding`")))]
 async fn import_records(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(id): Path<DatasetId>,
     Query(params): Query<ImportParams>,
     body: Body,
-) -> Result<axum::Json<Imported>, ApiError> {
-    let mode = match params.mode.as_deref() {
-        None | Some("replace") => ImportMode::Replace,
-        Some("upsert") => ImportMode::Upsert,
-        Some("append") => ImportMode::Append,
-        Some(_) => {
-            return Err(ApiError::new(ErrorCode::InvalidParameter)
-                .detail("`mode` is `replace` (default), `upsert` or `append`"))
-        }
-    };
+) -> Result<Response, ApiError> {
+    let mode = parse_mode(params.mode.as_deref())?;
     allowed(&state, &caller, &id, Action::Update).await?;
     let table = table(&state, &id).await?;
+    let respond_async = headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("respond-async"));
+    let declared_xlsx = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(XLSX_TYPE));
 
-    // The body streams into a blocking CSV reader; valid rows come back over a bounded
-    // channel and go into the import's transaction in batches.
-    let limit = state.settings.max_import_bytes;
-    let mut seen = 0u64;
-    let stream = body
-        .into_data_stream()
-        .map_err(std::io::Error::other)
-        .and_then(move |chunk| {
-            seen += chunk.len() as u64;
-            let outcome = if seen > limit {
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::FileTooLarge,
-                    "the file is too large",
-                ))
-            } else {
-                Ok(chunk)
-            };
-            std::future::ready(outcome)
-        });
-    let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
-    let imported = import_csv(&state.store, &table, mode, reader)
-        .await
-        .map_err(|error| match error {
-            ImportError::Read(error) => read_error(error),
-            ImportError::Invalid(report) => ApiError::new(ErrorCode::ImportInvalid)
-                .detail(format!(
-                    "{} errors in {} rows",
-                    report.stats.errors, report.stats.rows
-                ))
-                .with("report", serde_json::to_value(&report).unwrap_or_default()),
-            ImportError::Store(error) => error.into(),
-            ImportError::Task(error) => ApiError::internal(error),
+    // The first chunk tells a zip archive (XLSX) from text (CSV).
+    let mut stream = bounded(body, state.settings.max_import_bytes);
+    let first = {
+        use futures_util::StreamExt;
+        match stream.next().await {
+            Some(Ok(chunk)) => Some(chunk),
+            Some(Err(e)) => {
+                return Err(problem(ImportError::Read(ReadError::Io(e))));
+            }
+            None => None,
+        }
+    };
+    let is_xlsx = declared_xlsx || first.as_deref().is_some_and(looks_like_xlsx);
+    let stream: ByteStream = Box::pin(futures_util::StreamExt::chain(
+        futures_util::stream::iter(first.map(Ok)),
+        stream,
+    ));
+    let format = if is_xlsx { "xlsx" } else { "csv" };
+    let source = if is_xlsx {
+        let bytes = collect_bounded(stream, state.settings.max_xlsx_bytes).await?;
+        ImportSource::Xlsx {
+            bytes,
+            sheet: params.sheet.clone(),
+        }
+    } else if respond_async {
+        // The response goes before the import runs: the CSV body is saved first, to a file
+        // unlinked once open (nothing is left behind if the process dies).
+        let path = std::env::temp_dir().join(format!("lgsp-import-{}.csv", uuid::Uuid::now_v7()));
+        let saved = spool(stream, &path).await;
+        let opened = saved.and_then(|()| std::fs::File::open(&path).map_err(ApiError::internal));
+        let _ = std::fs::remove_file(&path);
+        ImportSource::Csv(Box::new(opened?))
+    } else {
+        // The body streams into a blocking CSV reader; valid rows come back over a bounded
+        // channel and go into the import's transaction in batches.
+        let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
+        ImportSource::Csv(Box::new(reader))
+    };
+    let job = jobs::create(&state.store, &table, mode, format, &caller.name()).await?;
+    let location = format!("/api/v1/datasets/{id}/imports/{job}");
+
+    if respond_async {
+        jobs::spawn(&state, job.clone(), table, mode, source, caller.name());
+        let view = job_view(&state, &id, &job).await?;
+        let mut response = (StatusCode::ACCEPTED, axum::Json(view)).into_response();
+        if let Ok(value) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(LOCATION, value);
+        }
+        return Ok(response);
+    }
+    let imported = jobs::run(&state.store, &state.imports, &job, &table, mode, source).await?;
+    tracing::info!(dataset = %id, rows = imported.rows, job, by = %caller.name(), "records imported");
+    let mut response = axum::Json(imported).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(CONTENT_LOCATION, value);
+    }
+    Ok(response)
+}
+
+pub(crate) async fn job_view(
+    state: &AppState,
+    id: &DatasetId,
+    job: &str,
+) -> Result<JobView, ApiError> {
+    let found = state
+        .store
+        .import_job(id.as_str(), job)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::ResourceNotFound)
+                .detail(format!("dataset {id} has no import {job}"))
         })?;
-    let rows = imported.rows;
-    tracing::info!(dataset = %id, rows, by = %caller.name(), "records imported");
-    Ok(axum::Json(imported))
+    Ok(JobView::new(found, &state.imports))
+}
+
+/// One import job of a dataset: its state (`queued`, `running`, `succeeded`, `failed`), rows
+/// read and written so far, and once the file was read its validation report (for the owner
+/// agency's administrators and the operator).
+#[utoipa::path(get, path = "/datasets/{id}/imports/{job}", tag = "datasets",
+    params(("id" = String, Path, description = "Dataset id"), ("job" = String, Path, description = "Job id")),
+    responses((status = 200, body = JobView), (status = 403, body = ProblemDoc),
+        (status = 404, body = ProblemDoc)))]
+async fn import_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, job)): Path<(DatasetId, String)>,
+) -> Result<axum::Json<JobView>, ApiError> {
+    allowed(&state, &caller, &id, Action::Update).await?;
+    Ok(axum::Json(job_view(&state, &id, &job).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobList {
+    imports: Vec<JobView>,
+}
+
+/// A dataset's latest 100 import jobs, newest first.
+#[utoipa::path(get, path = "/datasets/{id}/imports", tag = "datasets",
+    params(("id" = String, Path, description = "Dataset id")),
+    responses((status = 200, body = JobList), (status = 403, body = ProblemDoc),
+        (status = 404, body = ProblemDoc)))]
+async fn import_jobs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<DatasetId>,
+) -> Result<axum::Json<JobList>, ApiError> {
+    allowed(&state, &caller, &id, Action::Update).await?;
+    let imports = state
+        .store
+        .import_jobs(id.as_str(), 100)
+        .await?
+        .into_iter()
+        .map(|job| JobView::new(job, &state.imports))
+        .collect();
+    Ok(axum::Json(JobList { imports }))
 }
 
 /// Read a dataset's records with the query language of DESIGN.md: `select=a,b`,

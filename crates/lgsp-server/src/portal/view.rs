@@ -97,6 +97,11 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
         });
     }
     items.push(NavItem {
+        href: "/console/imports",
+        label: "Nhập dữ liệu",
+        hint: "Nạp tệp CSV hoặc XLSX vào cơ sở dữ liệu dùng chung của cơ quan",
+    });
+    items.push(NavItem {
         href: "/console/notifications",
         label: "Thông báo",
         hint: "Các bước của quy trình liên quan đến bạn",

@@ -277,3 +277,129 @@ async fn browser_citizen_finds_datasets_without_typing_diacritics() {
 fn url_of(text: &str) -> url::Url {
     url::Url::parse(text).unwrap()
 }
+
+/// Q15.2.d: an agency's person uploads a file in the console, reads the errors in
+/// Vietnamese, fixes the file and sees the import succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromium-driver: run with --ignored browser"]
+async fn browser_q15_2_d_upload_a_bad_file_then_a_good_one() {
+    let run = open_browser().await;
+    let (app, browser) = (&run.app, &run.browser);
+    let token = app.token("operator").await;
+    let schema = serde_json::json!({
+        "fields": [
+            {"name": "ma", "type": "integer", "constraints": {"required": true}},
+            {"name": "ten", "type": "string", "constraints": {"required": true}}
+        ],
+        "primaryKey": "ma"
+    });
+    let response = app
+        .send_json(
+            reqwest::Method::PUT,
+            "/api/v1/datasets/truong-hoc/schema",
+            Some(&token),
+            &schema,
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let bad = app.data_dir.join("truong-sai.csv");
+    std::fs::write(&bad, "ma,ten\n1,Trường A\nhai,Trường B\n").unwrap();
+    let good = app.data_dir.join("truong-dung.csv");
+    std::fs::write(&good, "ma,ten\n1,Trường A\n2,Trường B\n").unwrap();
+
+    browser.goto(&app.url("/login")).await.unwrap();
+    let username = browser
+        .wait()
+        .for_element(Locator::Id("username"))
+        .await
+        .unwrap();
+    username.send_keys("operator").await.unwrap();
+    let password = browser.find(Locator::Id("password")).await.unwrap();
+    password
+        .send_keys(&app.password_of("operator"))
+        .await
+        .unwrap();
+    password.send_keys("\u{E007}").await.unwrap();
+    browser
+        .wait()
+        .for_url(&url_of(&app.url("/console")))
+        .await
+        .unwrap();
+
+    let upload = |file: PathBuf| async move {
+        browser.goto(&app.url("/console/imports")).await.unwrap();
+        let select = browser
+            .wait()
+            .for_element(Locator::Id("dataset"))
+            .await
+            .unwrap();
+        select.select_by_value("truong-hoc").await.unwrap();
+        browser
+            .find(Locator::Css("input[name=mode][value=replace]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        browser
+            .find(Locator::Id("file"))
+            .await
+            .unwrap()
+            .send_keys(file.to_str().unwrap())
+            .await
+            .unwrap();
+        screenshot(browser, "20-nhap-du-lieu").await;
+        browser
+            .find(Locator::Id("nhap"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        // The job page refreshes itself until the job ends.
+        for _ in 0..100 {
+            if let Ok(state) = browser.find(Locator::Id("trang-thai")).await {
+                let text = state.text().await.unwrap_or_default();
+                if text == "Thành công" || text == "Không thành công" {
+                    return text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("the import job did not end");
+    };
+
+    assert_eq!(upload(bad).await, "Không thành công");
+    let errors = browser
+        .find(Locator::Id("bang-loi"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        errors.contains("Giá trị không đúng kiểu: cần số nguyên"),
+        "{errors}"
+    );
+    assert!(errors.contains('3'), "row 3 is named: {errors}");
+    screenshot(browser, "21-nhap-loi").await;
+
+    assert_eq!(upload(good).await, "Thành công");
+    let written = browser
+        .find(Locator::Id("so-dong-ghi"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(written, "2");
+    screenshot(browser, "22-nhap-thanh-cong").await;
+    let rows: serde_json::Value = app
+        .get("/api/v1/datasets/truong-hoc/records", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    run.finish().await;
+}

@@ -125,6 +125,11 @@ async fn start(backend: Backend, data_dir: PathBuf, database: Option<String>) ->
 }
 
 impl TestApp {
+    /// The PostgreSQL URL of the app's database; `None` for SQLite (in the data directory).
+    pub fn database_url(&self) -> Option<String> {
+        self.database.clone()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

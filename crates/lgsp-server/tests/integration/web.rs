@@ -8,14 +8,18 @@ on_both_backends!(
 );
 
 /// The hidden `csrf` field of the first form on a page.
-fn csrf_field(html: &str) -> String {
+pub(super) fn csrf_field(html: &str) -> String {
     let start =
         html.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
 /// Signs `username` in through the form, as a browser would: fetch the form, post it back.
-async fn sign_in(app: &TestApp, client: &reqwest::Client, username: &str) -> reqwest::Response {
+pub(super) async fn sign_in(
+    app: &TestApp,
+    client: &reqwest::Client,
+    username: &str,
+) -> reqwest::Response {
     let form = client
         .get(app.url("/login"))
         .send()
@@ -37,7 +41,7 @@ async fn sign_in(app: &TestApp, client: &reqwest::Client, username: &str) -> req
         .unwrap()
 }
 
-fn browser(app: &TestApp) -> reqwest::Client {
+pub(super) fn browser(app: &TestApp) -> reqwest::Client {
     let _ = app;
     reqwest::Client::builder()
         .cookie_store(true)
