@@ -6,6 +6,7 @@
 
 pub mod agency;
 pub mod catalog;
+pub mod exchange;
 pub mod identity;
 pub mod policy;
 pub mod proposal;

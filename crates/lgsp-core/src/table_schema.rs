@@ -293,12 +293,8 @@ pub fn parse_cell(field: &Field, raw: &str) -> Result<CellValue, String> {
                 fail(&format!("{} string", format.unwrap_or("default")))
             }
         }
-        FieldType::Integer => cells::integer(raw)
-            .map(CellValue::Integer)
-            .or_else(&fail),
-        FieldType::Number => cells::number(raw)
-            .map(CellValue::Number)
-            .or_else(&fail),
+        FieldType::Integer => cells::integer(raw).map(CellValue::Integer).or_else(&fail),
+        FieldType::Number => cells::number(raw).map(CellValue::Number).or_else(&fail),
         FieldType::Boolean => match raw {
             "true" | "True" | "TRUE" | "1" => Ok(CellValue::Boolean(true)),
             "false" | "False" | "FALSE" | "0" => Ok(CellValue::Boolean(false)),
