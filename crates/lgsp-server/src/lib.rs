@@ -46,6 +46,12 @@ pub fn init_tracing(settings: &Settings) {
     };
 }
 
+/// Chooses the TLS implementation for outgoing HTTPS (ring), once per process. Needed because
+/// more than one may be compiled in (the browser tests' WebDriver client brings another).
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Opens storage, applies migrations, loads keys and (with `demo`) the demo province.
 pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&settings.data_dir).with_context(|| {

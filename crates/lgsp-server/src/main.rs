@@ -148,6 +148,7 @@ fn load(common: &CommonArgs, flags: Flags) -> Result<Settings, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    lgsp_server::install_tls_provider();
     let outcome = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Keys { command, common } => keys(command, &common),

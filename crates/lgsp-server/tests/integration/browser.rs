@@ -76,6 +76,7 @@ async fn headless_chromium(driver: &Driver, profile: &std::path::Path) -> Client
             ]
         }),
     );
+    lgsp_server::install_tls_provider();
     ClientBuilder::rustls()
         .expect("a WebDriver connector")
         .capabilities(capabilities)
