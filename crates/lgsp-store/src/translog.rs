@@ -1,5 +1,5 @@
-//! Storage of the transparency log: entries in append order and the Merkle tree's stored
-//! hashes (see `lgsp-tlog`), appended in batches under one lock and committed durably (SQLite
+//! Storage of the transparency log: one row per leaf holding its entry and the Merkle tree's
+//! hashes its append stored (see `lgsp-tlog`), appended in batches under one lock and committed durably (SQLite
 //! switches the appending connection to `synchronous = FULL`; PostgreSQL commits
 //! synchronously), and the signed checkpoints.
 
@@ -34,24 +34,46 @@ fn placeholders(count: usize, per_row: usize) -> String {
         .join(", ")
 }
 
-/// `["00ff…", …]`: byte strings as a JSON array of hex strings.
-fn hex_array(values: &[&[u8]]) -> String {
+fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut json = String::with_capacity(values.iter().map(|v| v.len() * 2 + 3).sum::<usize>() + 2);
-    json.push('[');
-    for (n, value) in values.iter().enumerate() {
-        if n > 0 {
-            json.push(',');
-        }
-        json.push('"');
-        for byte in *value {
-            json.push(char::from(DIGITS[usize::from(byte >> 4)]));
-            json.push(char::from(DIGITS[usize::from(byte & 15)]));
-        }
-        json.push('"');
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 15)]));
     }
-    json.push(']');
-    json
+}
+
+/// The query reading the rows of the leaves that hold stored hashes `indexes`, and those leaves.
+fn hash_query(indexes: &[u64]) -> (String, Vec<u64>) {
+    let mut leaves: Vec<u64> = indexes
+        .iter()
+        .map(|&i| lgsp_tlog::stored_hash_position(i).0)
+        .collect();
+    leaves.sort_unstable();
+    leaves.dedup();
+    let sql = format!(
+        "SELECT idx, hashes FROM log_entries WHERE idx IN ({})",
+        placeholders(leaves.len(), 1).replace(['(', ')'], "")
+    );
+    (sql, leaves)
+}
+
+/// The stored hashes `indexes` out of their leaves' rows.
+fn pick_hashes(indexes: &[u64], rows: Vec<(i64, Vec<u8>)>) -> Result<HashMap<u64, Hash>> {
+    let rows: HashMap<u64, Vec<u8>> = rows.into_iter().map(|(i, h)| (i as u64, h)).collect();
+    indexes
+        .iter()
+        .filter_map(|&index| {
+            let (leaf, offset) = lgsp_tlog::stored_hash_position(index);
+            let hashes = rows.get(&leaf)?;
+            Some(
+                hashes
+                    .get(offset * 32..offset * 32 + 32)
+                    .ok_or_else(|| StoreError::Corrupt(format!("leaf {leaf} lacks hash {offset}")))
+                    .and_then(to_hash)
+                    .map(|hash| (index, hash)),
+            )
+        })
+        .collect()
 }
 
 fn to_hash(bytes: &[u8]) -> Result<Hash> {
@@ -107,44 +129,50 @@ impl Store {
                 let edge = lgsp_tlog::edge_indexes(size);
                 let mut known: HashMap<u64, Hash> = HashMap::with_capacity(edge.len());
                 if !edge.is_empty() {
-                    let sql = format!(
-                        "SELECT idx, hash FROM log_hashes WHERE idx IN ({})",
-                        placeholders(edge.len(), 1).replace(['(', ')'], "")
-                    );
+                    let (sql, leaves_wanted) = hash_query(&edge);
                     let mut query = sqlx::query_as::<_, (i64, Vec<u8>)>(&sql);
-                    for &i in &edge {
-                        query = query.bind(i as i64);
+                    for &leaf in &leaves_wanted {
+                        query = query.bind(leaf as i64);
                     }
-                    for (idx, hash) in query.fetch_all(&mut *tx).await? {
-                        known.insert(idx as u64, to_hash(&hash)?);
-                    }
+                    let rows = query.fetch_all(&mut *tx).await?;
+                    known = pick_hashes(&edge, rows)?;
                 }
                 let stored = lgsp_tlog::stored_hashes_for(size, &leaves, &known)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let first_hash = lgsp_tlog::stored_hash_count(size);
-                let entries: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
-                let hashes: Vec<&[u8]> = stored.iter().map(|h| h.as_slice()).collect();
-                for (table, column, first, values) in [
-                    ("log_entries", "entry", size, &entries),
-                    ("log_hashes", "hash", first_hash, &hashes),
-                ] {
-                    // One statement per table whatever the batch, its values one JSON array
-                    // of hex strings that the database unpacks.
-                    let sql = if sqlite {
-                        format!(
-                            "INSERT INTO {table} (idx, {column})
-                             SELECT $1 + key, unhex(value) FROM json_each($2)"
-                        )
-                    } else {
-                        format!(
-                            "INSERT INTO {table} (idx, {column})
-                             SELECT $1 + n - 1, decode(v, 'hex')
-                             FROM json_array_elements_text($2::json) WITH ORDINALITY AS u(v, n)"
-                        )
-                    };
-                    let query = sqlx::query(&sql).bind(first as i64).bind(hex_array(values));
-                    query.execute(&mut *tx).await?;
+                // Each leaf's row: its entry and the hashes its append stores, concatenated.
+                let mut rows =
+                    String::with_capacity(entries.iter().map(|e| e.len() * 2 + 200).sum());
+                rows.push('[');
+                let mut next_hash = 0;
+                for (n, entry) in entries.iter().enumerate() {
+                    let count = lgsp_tlog::hashes_of_leaf(size + n as u64);
+                    let hashes = stored[next_hash..next_hash + count].concat();
+                    next_hash += count;
+                    if n > 0 {
+                        rows.push(',');
+                    }
+                    rows.push_str("[\"");
+                    push_hex(&mut rows, entry);
+                    rows.push_str("\",\"");
+                    push_hex(&mut rows, &hashes);
+                    rows.push_str("\"]");
                 }
+                rows.push(']');
+                // One statement whatever the batch: a JSON array of [entry, hashes] in hex that
+                // the database unpacks.
+                let sql = if sqlite {
+                    "INSERT INTO log_entries (idx, entry, hashes)
+                     SELECT $1 + key, unhex(value ->> 0), unhex(value ->> 1) FROM json_each($2)"
+                } else {
+                    "INSERT INTO log_entries (idx, entry, hashes)
+                     SELECT $1 + n - 1, decode(v ->> 0, 'hex'), decode(v ->> 1, 'hex')
+                     FROM json_array_elements($2::json) WITH ORDINALITY AS u(v, n)"
+                };
+                sqlx::query(sql)
+                    .bind(size as i64)
+                    .bind(rows)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok::<u64, StoreError>(size)
             }
@@ -162,20 +190,15 @@ impl Store {
     pub async fn log_hashes(&self, indexes: &[u64]) -> Result<HashMap<u64, Hash>> {
         let mut found = HashMap::with_capacity(indexes.len());
         for chunk in indexes.chunks(HASHES_PER_READ) {
-            let sql = format!(
-                "SELECT idx, hash FROM log_hashes WHERE idx IN ({})",
-                placeholders(chunk.len(), 1).replace(['(', ')'], "")
-            );
+            let (sql, leaves) = hash_query(chunk);
             let rows: Vec<(i64, Vec<u8>)> = on_pool!(self, |pool| {
                 let mut query = sqlx::query_as(&sql);
-                for &i in chunk {
-                    query = query.bind(i as i64);
+                for &leaf in &leaves {
+                    query = query.bind(leaf as i64);
                 }
                 query.fetch_all(pool).await?
             });
-            for (idx, hash) in rows {
-                found.insert(idx as u64, to_hash(&hash)?);
-            }
+            found.extend(pick_hashes(chunk, rows)?);
         }
         Ok(found)
     }

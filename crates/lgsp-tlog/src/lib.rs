@@ -96,6 +96,26 @@ pub fn stored_hash_index(level: u8, n: u64) -> u64 {
     2 * last_leaf - u64::from(last_leaf.count_ones()) + u64::from(level)
 }
 
+/// Which leaf's append stored hash `index`, and at which position among that leaf's hashes
+/// (0 is the leaf's own hash, then the subtrees it completes) — for stores that keep each
+/// leaf's stored hashes together with its entry.
+pub fn stored_hash_position(index: u64) -> (u64, usize) {
+    // Leaf m's hashes start at 2m - popcount(m), which grows with m; m lies in [index/2, index/2 + 64].
+    let mut leaf = index / 2;
+    while stored_hash_count(leaf + 1) <= index {
+        leaf += 1;
+    }
+    while stored_hash_count(leaf) > index {
+        leaf -= 1;
+    }
+    (leaf, (index - stored_hash_count(leaf)) as usize)
+}
+
+/// How many hashes appending leaf `leaf` stores: its own and one per subtree it completes.
+pub fn hashes_of_leaf(leaf: u64) -> usize {
+    1 + leaf.trailing_ones() as usize
+}
+
 /// How many hashes are stored for a log of `size` leaves.
 pub fn stored_hash_count(size: u64) -> u64 {
     2 * size - u64::from(size.count_ones())

@@ -367,6 +367,15 @@ fn proofs_verify_at_every_size_of_a_larger_log() {
             stored_hashes_for(size, &leaf, &stored).unwrap()
         );
     }
+    // Each stored hash belongs to the leaf whose append wrote it.
+    let mut index = 0u64;
+    for leaf in 0..70u64 {
+        for offset in 0..hashes_of_leaf(leaf) {
+            assert_eq!(stored_hash_position(index), (leaf, offset));
+            index += 1;
+        }
+    }
+    assert_eq!(index, stored.len() as u64);
     assert!(inclusion_proof(70, 70, &stored).is_err());
     assert!(consistency_proof(71, 70, &stored).is_err());
 }

@@ -1,6 +1,6 @@
--- The transparency log (RFC 6962 / RFC 9162): entries in append order, the stored hashes of the
--- Merkle tree (each leaf's hash followed by the hashes of the subtrees it completes; see
--- lgsp-tlog), the size that every append moves forward under a lock, and signed checkpoints.
+-- The transparency log (RFC 6962 / RFC 9162): one row per leaf with its entry and the Merkle
+-- tree's hashes its append stored (see lgsp-tlog), the size that every append moves forward
+-- under a lock, and signed checkpoints.
 CREATE TABLE log_state (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
     size INTEGER NOT NULL
@@ -8,13 +8,10 @@ CREATE TABLE log_state (
 INSERT INTO log_state (id, size) VALUES (1, 0);
 
 CREATE TABLE log_entries (
-    idx   INTEGER PRIMARY KEY,
-    entry BLOB NOT NULL
-);
-
-CREATE TABLE log_hashes (
-    idx  INTEGER PRIMARY KEY,
-    hash BLOB NOT NULL
+    idx    INTEGER PRIMARY KEY,
+    entry  BLOB NOT NULL,
+    -- The leaf's hash, then the hashes of the subtrees this leaf completes (32 bytes each).
+    hashes BLOB NOT NULL
 );
 
 CREATE TABLE log_checkpoints (
