@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod identity;
 pub mod policy;
 pub mod proposal;
+pub mod quality;
 pub mod record_query;
 pub mod system;
 pub mod table_schema;

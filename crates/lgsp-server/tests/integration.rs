@@ -18,6 +18,7 @@ mod integration {
     mod identity;
     mod operations;
     mod publication;
+    mod quality;
     mod queries;
     mod records;
     mod web;
