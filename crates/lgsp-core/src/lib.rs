@@ -10,6 +10,7 @@ pub mod exchange;
 pub mod identity;
 pub mod policy;
 pub mod proposal;
+pub mod quality;
 pub mod record_query;
 pub mod system;
 pub mod table_schema;

@@ -19,6 +19,7 @@ mod integration {
     mod imports;
     mod operations;
     mod publication;
+    mod quality;
     mod queries;
     mod records;
     mod transparency;

@@ -41,9 +41,8 @@ fn as_of_day(value: Option<&str>) -> Result<NaiveDate, ApiError> {
     if let Ok(day) = value.parse::<NaiveDate>() {
         return Ok(day);
     }
-    let vietnam = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
     DateTime::parse_from_rfc3339(value)
-        .map(|at| at.with_timezone(&vietnam).date_naive())
+        .map(|at| vietnam_day(at.with_timezone(&Utc)))
         .map_err(|_| {
             ApiError::new(ErrorCode::InvalidParameter)
                 .detail("`as_of` must be a date (YYYY-MM-DD) or an RFC 3339 instant")
@@ -123,6 +122,13 @@ pub struct PublishedDataset {
     /// The first day the dataset was published and the day its entry last changed.
     pub issued: NaiveDate,
     pub modified: NaiveDate,
+    /// When its hosted records last changed; `None` if it has never been loaded.
+    pub last_change_at: Option<DateTime<Utc>>,
+    /// The last day its next update is on time (Q7.5), from its update frequency and its last
+    /// change (or, never loaded, the day it was published); `None` if updated irregularly.
+    pub due_by: Option<NaiveDate>,
+    /// The due day has passed without an update.
+    pub stale: bool,
 }
 
 /// The catalog in force on a day, flattened to its datasets with everything people and
@@ -145,6 +151,13 @@ impl Snapshot {
             .collect();
         let first_days: HashMap<EntryCode, NaiveDate> =
             state.store.entry_first_days().await?.into_iter().collect();
+        let last_changes: HashMap<DatasetId, DateTime<Utc>> = state
+            .store
+            .record_last_changes()
+            .await?
+            .into_iter()
+            .filter_map(|(id, at)| Some((id, at?)))
+            .collect();
         let mut datasets = Vec::new();
         for version in &entries {
             let entry = &version.content;
@@ -156,6 +169,16 @@ impl Snapshot {
                 ))
             })?;
             for dataset in &entry.datasets {
+                let issued = first_days
+                    .get(&entry.code)
+                    .copied()
+                    .unwrap_or(version.valid_from);
+                let last_change_at = last_changes.get(&dataset.id).copied();
+                let freshness = lgsp_core::quality::freshness(
+                    dataset.update_frequency,
+                    last_change_at.map_or(issued, vietnam_day),
+                    day,
+                );
                 datasets.push(PublishedDataset {
                     dataset: dataset.clone(),
                     entry_code: entry.code.clone(),
@@ -165,11 +188,11 @@ impl Snapshot {
                     owner_name: owner.name.to_string(),
                     focal_officer: owner.focal_officer.clone(),
                     legal_bases: entry.legal_bases.clone(),
-                    issued: first_days
-                        .get(&entry.code)
-                        .copied()
-                        .unwrap_or(version.valid_from),
+                    issued,
                     modified: version.valid_from,
+                    last_change_at,
+                    due_by: freshness.due_by,
+                    stale: freshness.stale,
                 });
             }
         }
@@ -189,6 +212,12 @@ impl Snapshot {
             .iter()
             .find(|v| v.content.code.as_str() == code)
     }
+}
+
+/// The day an instant falls on in Viet Nam.
+fn vietnam_day(at: DateTime<Utc>) -> NaiveDate {
+    let vietnam = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
+    at.with_timezone(&vietnam).date_naive()
 }
 
 impl PublishedDataset {

@@ -124,6 +124,31 @@ struct HitView {
     entry_name: String,
     access: &'static str,
     sharing: &'static str,
+    freshness: Freshness,
+}
+
+/// The Q7.5 badge: whether the dataset is updated as often as it promises.
+struct Freshness {
+    /// `fresh` or `stale`: the badge's CSS class.
+    class: &'static str,
+    label: &'static str,
+    /// The due day, dd/mm/yyyy; none for a dataset updated irregularly.
+    due_by: Option<String>,
+}
+
+impl Freshness {
+    fn of(d: &PublishedDataset) -> Self {
+        let (class, label) = if d.stale {
+            ("stale", "Quá hạn cập nhật")
+        } else {
+            ("fresh", "Cập nhật đúng hạn")
+        };
+        Self {
+            class,
+            label,
+            due_by: d.due_by.map(|day| day.format("%d/%m/%Y").to_string()),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -227,6 +252,7 @@ async fn list(
                 entry_name: d.entry_name.clone(),
                 access: d.dataset.access_level.label_vi(),
                 sharing: d.dataset.sharing_mode.label_vi(),
+                freshness: Freshness::of(d),
             })
         })
         .collect();
@@ -458,6 +484,7 @@ struct DatasetPage {
     themes: String,
     issued: String,
     modified: String,
+    freshness: Freshness,
     fee_note: Option<String>,
     legal_bases: Vec<String>,
     how_to_access: String,
@@ -554,6 +581,7 @@ async fn dataset(
                 .join(", "),
             issued: d.issued.format("%d/%m/%Y").to_string(),
             modified: d.modified.format("%d/%m/%Y").to_string(),
+            freshness: Freshness::of(d),
             fee_note: meta.fee_note.as_ref().map(ToString::to_string),
             legal_bases: d.legal_bases.iter().map(legal_basis).collect(),
             how_to_access: how_to_access(d),

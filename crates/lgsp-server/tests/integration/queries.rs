@@ -29,6 +29,13 @@ const SCHOOLS: &[u8] = "ma,ten,cap,so_hoc_sinh,dien_thoai_hieu_truong
 
 async fn schools(backend: Backend) -> (TestApp, String) {
     let app = spawn_app(backend).await;
+    let operator = load_schools(&app).await;
+    (app, operator)
+}
+
+/// Gives the demo's `truong-hoc` its schema and five schools, as the operator; returns the
+/// operator's token.
+pub(super) async fn load_schools(app: &TestApp) -> String {
     let operator = app.token("operator").await;
     let schema = json!({
         "fields": [
@@ -59,7 +66,7 @@ async fn schools(backend: Backend) -> (TestApp, String) {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    (app, operator)
+    operator
 }
 
 fn codes(records: &[Value]) -> Vec<i64> {

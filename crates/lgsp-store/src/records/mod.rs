@@ -132,6 +132,19 @@ impl Store {
         row.map(RecordTable::try_from).transpose()
     }
 
+    /// When the records of each loaded dataset last changed (datasets never loaded are absent
+    /// or have none).
+    pub async fn record_last_changes(&self) -> Result<Vec<(DatasetId, Option<DateTime<Utc>>)>> {
+        let rows: Vec<(String, Option<DateTime<Utc>>)> = on_pool!(self, |pool| {
+            sqlx::query_as("SELECT dataset_id, last_change_at FROM dataset_tables")
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(id, at)| Ok((DatasetId::parse(&id)?, at)))
+            .collect()
+    }
+
     /// Creates the typed table of a dataset from its schema, with indexes on the primary key
     /// and on the foreign keys. A dataset has one table; changing its schema is another step.
     pub async fn create_record_table(
