@@ -20,5 +20,6 @@ mod integration {
     mod publication;
     mod queries;
     mod records;
+    mod schemas;
     mod web;
 }

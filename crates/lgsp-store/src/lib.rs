@@ -29,7 +29,9 @@ pub use catalog::{
     StepChanges, Submission,
 };
 pub use clients::{Client, NewClient};
-pub use records::{ImportMode, Record, RecordImport, RecordTable};
+pub use records::{
+    cell_text, ImportMode, Record, RecordImport, RecordTable, SchemaChange, SchemaConflict,
+};
 pub use sessions::{Session, SessionKind};
 pub use systems::{System, SystemPatch};
 pub use users::{NewUser, User, UserPatch};

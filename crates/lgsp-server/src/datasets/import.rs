@@ -46,8 +46,9 @@ pub async fn import_csv<R: Read + Send + 'static>(
 ) -> Result<Imported, ImportError> {
     let (rows_in, mut rows_out) = tokio::sync::mpsc::channel::<Vec<CellValue>>(4 * BATCH);
     let schema = table.schema.clone();
+    let references = super::references::load(store, &schema).await?;
     let validation = tokio::task::spawn_blocking(move || {
-        validate_csv(reader, &schema, Vec::new(), |row| {
+        validate_csv(reader, &schema, references, |row| {
             // A closed channel means the import already failed; the report still completes.
             let _ = rows_in.blocking_send(row);
         })

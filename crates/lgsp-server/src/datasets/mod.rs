@@ -5,6 +5,7 @@ mod downloads;
 pub mod import;
 pub mod provenance;
 mod records;
+pub mod references;
 pub mod validation;
 
 pub use records::routes;
