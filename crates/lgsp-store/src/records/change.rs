@@ -277,7 +277,7 @@ impl Store {
                 let sql = format!(
                     "INSERT INTO \"{name}\" (_id, _valid_from, _valid_to, {}){overriding} VALUES {}",
                     select_columns(schema),
-                    value_lists(rows.len(), columns, 1, "")
+                    value_lists(rows.len(), columns, 1, backend)
                 );
                 let mut insert = sqlx::query(&sql);
                 for row in &rows {

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use lgsp_core::table_schema::{CellValue, FieldType};
 
 use super::RecordTable;
-use crate::{now, Result, Store, StoreError};
+use crate::{now, Backend, Result, Store, StoreError};
 
 impl Store {
     /// Starts an import into a dataset's records, in one transaction: nothing is visible to
@@ -133,10 +133,14 @@ impl RecordImport {
             .filter_map(|name| fields.iter().position(|f| &f.name == name))
             .collect();
         let at = self.at;
+        let backend = match self.tx {
+            ImportTx::Sqlite(_) => Backend::Sqlite,
+            ImportTx::Postgres(_) => Backend::Postgres,
+        };
         if self.mode == ImportMode::Upsert && !key.is_empty() {
             let per_chunk = (MAX_VARIABLES - 1) / key.len();
             for chunk in rows.chunks(per_chunk) {
-                let close = close_keys_sql(&self.table, key.len(), chunk.len());
+                let close = close_keys_sql(&self.table, key.len(), chunk.len(), backend);
                 on_tx!(self, |tx| {
                     let mut query = sqlx::query(&close).bind(at);
                     for row in chunk {
@@ -150,12 +154,12 @@ impl RecordImport {
         }
         match &mut self.tx {
             ImportTx::Sqlite(tx) => {
-                let per_chunk =
-                    ((MAX_VARIABLES - 1) / fields.len().max(1)).min(MAX_ROWS_PER_INSERT);
+                let per_chunk = (MAX_VARIABLES / (fields.len() + 1)).min(MAX_ROWS_PER_INSERT);
                 for chunk in rows.chunks(per_chunk) {
                     let sql = insert_sql(&self.table, chunk.len());
-                    let mut query = sqlx::query(&sql).bind(at);
+                    let mut query = sqlx::query(&sql);
                     for row in chunk {
+                        query = query.bind(at);
                         for (field, value) in fields.iter().zip(row) {
                             query = bind_cell!(query, field.kind, value);
                         }
@@ -235,9 +239,10 @@ const MAX_ROWS_PER_INSERT: usize = 500;
 /// Bytes of COPY text sent to PostgreSQL at a time.
 const COPY_CHUNK_BYTES: usize = 256 * 1024;
 
-/// `rows` parenthesised lists of `width` placeholders numbered on from `$first`, each list
-/// starting with `lead` (e.g. `$1, ` for a shared value): `($2, $3), ($4, $5)`.
-pub(super) fn value_lists(rows: usize, width: usize, first: usize, lead: &str) -> String {
+/// `rows` parenthesised lists of `width` placeholders, `($2, $3), ($4, $5)` numbered on from
+/// `$first` on PostgreSQL; on SQLite anonymous `?`, bound in order: SQLite looks named and
+/// numbered parameters up by a linear scan, which makes large statements quadratic.
+pub(super) fn value_lists(rows: usize, width: usize, first: usize, backend: Backend) -> String {
     let mut sql = String::with_capacity(rows * width * 6);
     let mut n = first;
     for row in 0..rows {
@@ -245,12 +250,16 @@ pub(super) fn value_lists(rows: usize, width: usize, first: usize, lead: &str) -
             sql.push_str(", ");
         }
         sql.push('(');
-        sql.push_str(lead);
         for k in 0..width {
             if k > 0 {
                 sql.push_str(", ");
             }
-            let _ = write!(sql, "${n}");
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    let _ = write!(sql, "${n}");
+                }
+            }
             n += 1;
         }
         sql.push(')');
@@ -258,8 +267,8 @@ pub(super) fn value_lists(rows: usize, width: usize, first: usize, lead: &str) -
     sql
 }
 
-/// `INSERT INTO t (_valid_from, fields...) VALUES ($1, ...), ($1, ...)` for `rows` rows: the
-/// start of validity is bound once and shared.
+/// `INSERT INTO t (_valid_from, fields...) VALUES (?, ...), (?, ...)` for `rows` rows, on
+/// SQLite.
 fn insert_sql(table: &RecordTable, rows: usize) -> String {
     let fields = &table.schema.fields;
     let names: Vec<String> = fields.iter().map(|f| format!("\"{}\"", f.name)).collect();
@@ -267,23 +276,28 @@ fn insert_sql(table: &RecordTable, rows: usize) -> String {
         "INSERT INTO \"{}\" (_valid_from, {}) VALUES {}",
         table.table,
         names.join(", "),
-        value_lists(rows, fields.len(), 2, "$1, ")
+        value_lists(rows, fields.len() + 1, 1, Backend::Sqlite)
     )
 }
 
-/// Ends the current versions of `rows` primary keys (`key_len` columns each) at `$1`.
-fn close_keys_sql(table: &RecordTable, key_len: usize, rows: usize) -> String {
+/// Ends the current versions of `rows` primary keys (`key_len` columns each) at the first
+/// parameter.
+fn close_keys_sql(table: &RecordTable, key_len: usize, rows: usize, backend: Backend) -> String {
     let columns: Vec<String> = table
         .schema
         .primary_key
         .iter()
         .map(|name| format!("\"{name}\""))
         .collect();
+    let at = match backend {
+        Backend::Sqlite => "?",
+        Backend::Postgres => "$1",
+    };
     format!(
-        "UPDATE \"{}\" SET _valid_to = $1 WHERE _valid_to IS NULL AND ({}) IN (VALUES {})",
+        "UPDATE \"{}\" SET _valid_to = {at} WHERE _valid_to IS NULL AND ({}) IN (VALUES {})",
         table.table,
         columns.join(", "),
-        value_lists(rows, key_len, 2, "")
+        value_lists(rows, key_len, 2, backend)
     )
 }
 
