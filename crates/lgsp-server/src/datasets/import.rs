@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::validation::{validate_csv, ReadError, Report};
 
 /// Rows inserted per batch.
-const BATCH: usize = 500;
+const BATCH: usize = 5_000;
 
 /// A committed import.
 #[derive(Debug, Serialize)]

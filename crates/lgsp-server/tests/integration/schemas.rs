@@ -101,18 +101,20 @@ async fn q15_2_d_batched_imports_keep_every_type_nulls_and_upserts_across_batche
     );
     // More rows than an import batch and than one multi-row statement, not a multiple of either.
     let mut csv = TYPED_HEADER.to_owned();
-    for i in 1..=1203 {
+    for i in 1..=5003 {
         csv.push_str(&typed_row(i, i as f64 + 0.25));
     }
     let response = import(&app, &operator, dataset, "replace", csv).await;
     assert_eq!(response.status(), 200);
     let done: Value = response.json().await.unwrap();
-    assert_eq!(done["rows"], 1203);
+    assert_eq!(done["rows"], 5003);
     let before = done["changed_at"].as_str().unwrap().replace('+', "%2B");
 
     let all = records(&app, &operator, dataset, "?limit=10000&order=ma").await;
-    assert_eq!(all.len(), 1203);
-    for i in [1usize, 2, 3, 499, 500, 501, 1000, 1001, 1203] {
+    assert_eq!(all.len(), 5003);
+    for i in [
+        1usize, 2, 3, 499, 500, 501, 1000, 1001, 4999, 5000, 5001, 5003,
+    ] {
         let row = &all[i - 1];
         assert_eq!(row["ma"], i);
         if i % 3 == 0 {
@@ -156,18 +158,18 @@ async fn q15_2_d_batched_imports_keep_every_type_nulls_and_upserts_across_batche
         );
     }
 
-    // Upsert over the batch boundaries: keys 400..=1603, 801 of them new.
+    // Upsert over the batch boundaries: keys 400..=6003, 1000 of them new.
     let mut csv = TYPED_HEADER.to_owned();
-    for i in 400..=1603 {
+    for i in 400..=6003 {
         csv.push_str(&typed_row(i, i as f64 * 2.0));
     }
     let response = import(&app, &operator, dataset, "upsert", csv).await;
     assert_eq!(response.status(), 200);
     let all = records(&app, &operator, dataset, "?limit=10000&order=ma").await;
-    assert_eq!(all.len(), 1603, "one current version per key");
+    assert_eq!(all.len(), 6003, "one current version per key");
     assert_eq!(all[0]["so"], 1.25);
     assert_eq!(all[399]["so"], 800.0);
-    assert_eq!(all[1602]["so"], 3206.0);
+    assert_eq!(all[6001]["so"], 12004.0);
     let then = records(
         &app,
         &operator,
@@ -175,7 +177,7 @@ async fn q15_2_d_batched_imports_keep_every_type_nulls_and_upserts_across_batche
         &format!("?limit=10000&as_of={before}"),
     )
     .await;
-    assert_eq!(then.len(), 1203, "the replaced versions are kept in time");
+    assert_eq!(then.len(), 5003, "the replaced versions are kept in time");
     let old_400 = then.iter().find(|r| r["ma"] == 400).unwrap();
     assert_eq!(old_400["so"], 400.25);
     app.stop().await;
