@@ -85,6 +85,10 @@ error_codes! {
         "OAuth2: a required parameter is missing or repeated (RFC 6749 `invalid_request`).");
     ImportInvalid = (UNPROCESSABLE_ENTITY, "import_invalid", "The file does not match the schema",
         "An import was refused because rows break the dataset's Table Schema; nothing was changed. The `report` member lists the errors as Frictionless does (`type`, `rowNumber`, `fieldName`, `message`).");
+    SchemaChangeConflict = (UNPROCESSABLE_ENTITY, "schema_change_conflict", "Current records do not fit the new schema",
+        "A dataset's Table Schema change was refused because current records break it (a type they cannot convert to, a constraint, a key); nothing was changed. `conflicts` lists up to 100 (`row`: the primary key or `_id=N`, `field`, `message`), `total` counts them all.");
+    InvalidForeignKey = (BAD_REQUEST, "invalid_foreign_key", "Invalid foreign key",
+        "A Table Schema's foreign key must reference a code-list dataset that has its records, by fields it has; `detail` says which part is wrong.");
     InvalidEncoding = (UNPROCESSABLE_ENTITY, "invalid_encoding", "The file is not UTF-8",
         "The uploaded text is not UTF-8; `detail` names the line. Save the file as UTF-8 and try again; nothing was changed.");
     InvalidSpreadsheet = (BAD_REQUEST, "invalid_spreadsheet", "The file is not a readable XLSX workbook",

@@ -22,6 +22,7 @@ mod integration {
     mod quality;
     mod queries;
     mod records;
+    mod schemas;
     mod transparency;
     mod web;
 }

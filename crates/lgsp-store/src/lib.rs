@@ -32,7 +32,9 @@ pub use catalog::{
 };
 pub use clients::{Client, NewClient};
 pub use imports::{ImportJob, ImportOutcome};
-pub use records::{ImportMode, Record, RecordImport, RecordTable};
+pub use records::{
+    cell_text, ImportMode, Record, RecordImport, RecordTable, SchemaChange, SchemaConflict,
+};
 pub use sessions::{Session, SessionKind};
 pub use systems::{System, SystemPatch};
 pub use translog::StoredCheckpoint;

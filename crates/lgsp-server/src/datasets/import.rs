@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::validation::{validate_csv_counted, validate_xlsx, ReadError, Report};
 
 /// Rows inserted per batch.
-const BATCH: usize = 500;
+const BATCH: usize = 5_000;
 
 /// A committed import.
 #[derive(Debug, Serialize)]
@@ -109,6 +109,7 @@ pub async fn import_file(
 ) -> Result<Imported, ImportError> {
     let (rows_in, mut rows_out) = tokio::sync::mpsc::channel::<Vec<CellValue>>(4 * BATCH);
     let schema = table.schema.clone();
+    let references = super::references::load(store, &schema).await?;
     let counter = progress.clone();
     let validation = tokio::task::spawn_blocking(move || {
         // A closed channel means the import already failed; the report still completes.
@@ -117,13 +118,13 @@ pub async fn import_file(
         };
         match source {
             Source::Csv(reader) => {
-                validate_csv_counted(reader, &schema, Vec::new(), Some(&counter.read), send)
+                validate_csv_counted(reader, &schema, references, Some(&counter.read), send)
             }
             Source::Xlsx { bytes, sheet } => validate_xlsx(
                 bytes,
                 sheet.as_deref(),
                 &schema,
-                Vec::new(),
+                references,
                 Some(&counter.read),
                 send,
             ),

@@ -6,6 +6,7 @@ pub mod import;
 pub mod jobs;
 pub mod provenance;
 mod records;
+pub mod references;
 pub mod validation;
 
 pub(crate) use records::{allowed, job_view, table};

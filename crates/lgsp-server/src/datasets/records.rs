@@ -14,7 +14,7 @@ use lgsp_core::catalog::{DataKind, DatasetId};
 use lgsp_core::record_query::RecordQuery;
 use lgsp_core::table_schema::TableSchema;
 use lgsp_core::{may_see_personal_fields, Action, AgencyCode, Resource};
-use lgsp_store::{ImportMode, RecordTable};
+use lgsp_store::{ImportMode, RecordTable, SchemaChange};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use utoipa::ToSchema;
@@ -95,14 +95,20 @@ pub struct SchemaDefined {
     schema: TableSchema,
 }
 
-/// Give a dataset its Frictionless Table Schema, which creates its table of records
-/// (the owner agency's administrator, or the operator).
+/// Give a dataset its Frictionless Table Schema, which creates its table of records (201), or
+/// change it (200): every current record must fit the new schema (else 422
+/// `schema_change_conflict` naming the rows, and nothing changes); then columns are added,
+/// dropped or retyped in one transaction, past versions kept with their time intervals. Foreign
+/// keys must reference code lists (else 400 `invalid_foreign_key`). The owner agency's
+/// administrator, or the operator.
 #[utoipa::path(put, path = "/datasets/{id}/schema", tag = "datasets",
     params(("id" = String, Path, description = "Dataset id")),
     request_body(content = Object, description = "A Frictionless Table Schema"),
-    responses((status = 201, body = SchemaDefined), (status = 403, body = ProblemDoc),
+    responses((status = 201, body = SchemaDefined), (status = 200, body = SchemaDefined),
+        (status = 400, body = ProblemDoc, description = "`invalid_foreign_key`"),
+        (status = 403, body = ProblemDoc),
         (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc),
-        (status = 422, body = ProblemDoc)))]
+        (status = 422, body = ProblemDoc, description = "`schema_change_conflict` with `conflicts` and `total`")))]
 async fn define_schema(
     State(state): State<AppState>,
     caller: Caller,
@@ -110,13 +116,34 @@ async fn define_schema(
     Json(schema): Json<TableSchema>,
 ) -> Result<impl IntoResponse, ApiError> {
     allowed(&state, &caller, &id, Action::Update).await?;
-    let created = state.store.create_record_table(&id, &schema).await?;
+    super::references::check(&state, &schema).await?;
+    let (status, table) = if state.store.record_table(&id).await?.is_some() {
+        match state.store.change_record_table(&id, &schema).await? {
+            SchemaChange::Applied(table) => (StatusCode::OK, table),
+            SchemaChange::Refused { total, conflicts } => {
+                return Err(ApiError::new(ErrorCode::SchemaChangeConflict)
+                    .detail(format!(
+                "{total} problems in the current records under the new schema; nothing was changed"
+            ))
+                    .with("total", serde_json::json!(total))
+                    .with(
+                        "conflicts",
+                        serde_json::to_value(&conflicts).unwrap_or_default(),
+                    ))
+            }
+        }
+    } else {
+        (
+            StatusCode::CREATED,
+            state.store.create_record_table(&id, &schema).await?,
+        )
+    };
     tracing::info!(dataset = %id, by = %caller.name(), "dataset schema defined");
     Ok((
-        StatusCode::CREATED,
+        status,
         axum::Json(SchemaDefined {
-            dataset: created.dataset.to_string(),
-            schema: created.schema,
+            dataset: table.dataset.to_string(),
+            schema: table.schema,
         }),
     ))
 }

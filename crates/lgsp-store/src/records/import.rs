@@ -1,10 +1,12 @@
 //! Imports: rows go into a dataset's table in one transaction, as new versions.
 
+use std::fmt::Write;
+
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use lgsp_core::table_schema::{CellValue, FieldType};
 
 use super::RecordTable;
-use crate::{now, Result, Store, StoreError};
+use crate::{now, Backend, Result, Store, StoreError};
 
 impl Store {
     /// Starts an import into a dataset's records, in one transaction: nothing is visible to
@@ -43,18 +45,6 @@ impl Store {
                 ImportTx::Postgres(tx)
             }
         };
-        let key_match: Vec<String> = table
-            .schema
-            .primary_key
-            .iter()
-            .enumerate()
-            .map(|(n, name)| format!("\"{name}\" = ${}", n + 2))
-            .collect();
-        let close_key = format!(
-            "UPDATE \"{}\" SET _valid_to = $1 WHERE _valid_to IS NULL AND {}",
-            table.table,
-            key_match.join(" AND ")
-        );
         let key_columns: Vec<String> = table
             .schema
             .primary_key
@@ -66,22 +56,12 @@ impl Store {
             table.table,
             key_columns.join(", ")
         );
-        let fields = &table.schema.fields;
-        let names: Vec<String> = fields.iter().map(|f| format!("\"{}\"", f.name)).collect();
-        let placeholders: Vec<String> = (0..fields.len()).map(|i| format!("${}", i + 2)).collect();
         Ok(RecordImport {
             tx,
             mode,
-            close_key,
             duplicates,
             table: table.clone(),
             at,
-            insert: format!(
-                "INSERT INTO \"{}\" (_valid_from, {}) VALUES ($1, {})",
-                table.table,
-                names.join(", "),
-                placeholders.join(", ")
-            ),
             rows: 0,
         })
     }
@@ -128,19 +108,22 @@ pub enum ImportMode {
 pub struct RecordImport {
     tx: ImportTx,
     mode: ImportMode,
-    /// Ends the current version of one primary key (upsert).
-    close_key: String,
     /// Counts primary keys with more than one current version.
     duplicates: String,
     table: RecordTable,
     at: DateTime<Utc>,
-    insert: String,
     rows: u64,
 }
 
 impl RecordImport {
-    /// Adds rows (typed values in schema order).
+    /// Adds rows (typed values in schema order). An upsert first ends, in one statement per
+    /// chunk, the current versions of the rows' primary keys; the rows then go in as multi-row
+    /// INSERTs on SQLite (prepared once per chunk size, within SQLite's bound-variable limit)
+    /// and through `COPY ... FROM STDIN` on PostgreSQL.
     pub async fn insert(&mut self, rows: &[Vec<CellValue>]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         let fields = &self.table.schema.fields;
         let key: Vec<usize> = self
             .table
@@ -149,24 +132,69 @@ impl RecordImport {
             .iter()
             .filter_map(|name| fields.iter().position(|f| &f.name == name))
             .collect();
-        let upsert = self.mode == ImportMode::Upsert;
-        let (insert, close_key, at) = (&self.insert, &self.close_key, self.at);
-        on_tx!(self, |tx| {
-            for row in rows {
-                if upsert {
-                    let mut close = sqlx::query(close_key).bind(at);
-                    for &i in &key {
-                        close = bind_cell!(close, fields[i].kind, &row[i]);
+        let at = self.at;
+        let backend = match self.tx {
+            ImportTx::Sqlite(_) => Backend::Sqlite,
+            ImportTx::Postgres(_) => Backend::Postgres,
+        };
+        if self.mode == ImportMode::Upsert && !key.is_empty() {
+            let per_chunk = (MAX_VARIABLES - 1) / key.len();
+            for chunk in rows.chunks(per_chunk) {
+                let close = close_keys_sql(&self.table, key.len(), chunk.len(), backend);
+                on_tx!(self, |tx| {
+                    let mut query = sqlx::query(&close).bind(at);
+                    for row in chunk {
+                        for &i in &key {
+                            query = bind_cell!(query, fields[i].kind, &row[i]);
+                        }
                     }
-                    close.execute(&mut **tx).await?;
-                }
-                let mut query = sqlx::query(insert).bind(at);
-                for (field, value) in fields.iter().zip(row) {
-                    query = bind_cell!(query, field.kind, value);
-                }
-                query.execute(&mut **tx).await?;
+                    query.execute(&mut **tx).await?;
+                });
             }
-        });
+        }
+        match &mut self.tx {
+            ImportTx::Sqlite(tx) => {
+                let per_chunk = (MAX_VARIABLES / (fields.len() + 1)).min(MAX_ROWS_PER_INSERT);
+                for chunk in rows.chunks(per_chunk) {
+                    let sql = insert_sql(&self.table, chunk.len());
+                    let mut query = sqlx::query(&sql);
+                    for row in chunk {
+                        query = query.bind(at);
+                        for (field, value) in fields.iter().zip(row) {
+                            query = bind_cell!(query, field.kind, value);
+                        }
+                    }
+                    query.execute(&mut **tx).await?;
+                }
+            }
+            ImportTx::Postgres(tx) => {
+                let names: Vec<String> = fields.iter().map(|f| format!("\"{}\"", f.name)).collect();
+                let statement = format!(
+                    "COPY \"{}\" (_valid_from, {}) FROM STDIN",
+                    self.table.table,
+                    names.join(", ")
+                );
+                let valid_from = at.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string();
+                let mut copy = tx.copy_in_raw(&statement).await?;
+                let mut buffer = String::with_capacity(COPY_CHUNK_BYTES + 4096);
+                for row in rows {
+                    buffer.push_str(&valid_from);
+                    for value in row {
+                        buffer.push('\t');
+                        copy_text(&mut buffer, value);
+                    }
+                    buffer.push('\n');
+                    if buffer.len() >= COPY_CHUNK_BYTES {
+                        copy.send(buffer.as_bytes()).await?;
+                        buffer.clear();
+                    }
+                }
+                if !buffer.is_empty() {
+                    copy.send(buffer.as_bytes()).await?;
+                }
+                copy.finish().await?;
+            }
+        }
         self.rows += rows.len() as u64;
         Ok(())
     }
@@ -201,5 +229,126 @@ impl RecordImport {
             ImportTx::Postgres(tx) => tx.commit().await?,
         }
         Ok(at)
+    }
+}
+
+/// Bound variables per statement: SQLite's limit since 3.32 (PostgreSQL allows 65535).
+const MAX_VARIABLES: usize = 32_766;
+/// Rows per multi-row INSERT on SQLite: beyond a few hundred, larger statements gain nothing.
+const MAX_ROWS_PER_INSERT: usize = 500;
+/// Bytes of COPY text sent to PostgreSQL at a time.
+const COPY_CHUNK_BYTES: usize = 256 * 1024;
+
+/// `rows` parenthesised lists of `width` placeholders, `($2, $3), ($4, $5)` numbered on from
+/// `$first` on PostgreSQL; on SQLite anonymous `?`, bound in order: SQLite looks named and
+/// numbered parameters up by a linear scan, which makes large statements quadratic.
+pub(super) fn value_lists(rows: usize, width: usize, first: usize, backend: Backend) -> String {
+    let mut sql = String::with_capacity(rows * width * 6);
+    let mut n = first;
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for k in 0..width {
+            if k > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    let _ = write!(sql, "${n}");
+                }
+            }
+            n += 1;
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// `INSERT INTO t (_valid_from, fields...) VALUES (?, ...), (?, ...)` for `rows` rows, on
+/// SQLite.
+fn insert_sql(table: &RecordTable, rows: usize) -> String {
+    let fields = &table.schema.fields;
+    let names: Vec<String> = fields.iter().map(|f| format!("\"{}\"", f.name)).collect();
+    format!(
+        "INSERT INTO \"{}\" (_valid_from, {}) VALUES {}",
+        table.table,
+        names.join(", "),
+        value_lists(rows, fields.len() + 1, 1, Backend::Sqlite)
+    )
+}
+
+/// Ends the current versions of `rows` primary keys (`key_len` columns each) at the first
+/// parameter.
+fn close_keys_sql(table: &RecordTable, key_len: usize, rows: usize, backend: Backend) -> String {
+    let columns: Vec<String> = table
+        .schema
+        .primary_key
+        .iter()
+        .map(|name| format!("\"{name}\""))
+        .collect();
+    let at = match backend {
+        Backend::Sqlite => "?",
+        Backend::Postgres => "$1",
+    };
+    format!(
+        "UPDATE \"{}\" SET _valid_to = {at} WHERE _valid_to IS NULL AND ({}) IN (VALUES {})",
+        table.table,
+        columns.join(", "),
+        value_lists(rows, key_len, 2, backend)
+    )
+}
+
+/// Appends a value in PostgreSQL's COPY text format: `\N` for NULL, backslash escapes for
+/// the characters that delimit rows and columns, ISO dates and times, UTC timestamps with an
+/// explicit offset.
+fn copy_text(out: &mut String, value: &CellValue) {
+    match value {
+        CellValue::Null => out.push_str("\\N"),
+        CellValue::String(text) => {
+            for c in text.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
+        }
+        CellValue::Integer(v) => {
+            let _ = write!(out, "{v}");
+        }
+        CellValue::Year(v) => {
+            let _ = write!(out, "{v}");
+        }
+        CellValue::Number(v) => copy_float(out, *v),
+        CellValue::Boolean(v) => out.push(if *v { 't' } else { 'f' }),
+        CellValue::Date(v) => {
+            let _ = write!(out, "{}", v.format("%Y-%m-%d"));
+        }
+        CellValue::Datetime(v) => {
+            let _ = write!(out, "{}", v.format("%Y-%m-%d %H:%M:%S%.6f+00"));
+        }
+        CellValue::Time(v) => {
+            let _ = write!(out, "{}", v.format("%H:%M:%S%.6f"));
+        }
+        CellValue::Geopoint([lon, lat]) => {
+            copy_float(out, *lon);
+            out.push(',');
+            copy_float(out, *lat);
+        }
+    }
+}
+
+fn copy_float(out: &mut String, v: f64) {
+    if v.is_nan() {
+        out.push_str("NaN");
+    } else if v.is_infinite() {
+        out.push_str(if v > 0.0 { "Infinity" } else { "-Infinity" });
+    } else {
+        let _ = write!(out, "{v}");
     }
 }

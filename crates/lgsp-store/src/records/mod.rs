@@ -90,10 +90,50 @@ macro_rules! read_cell {
     }};
 }
 
+/// Creates a table of records for `schema`, with indexes on the primary key and on the
+/// foreign keys.
+fn table_statements(table: &str, schema: &TableSchema, backend: Backend) -> Vec<String> {
+    let id_column = match backend {
+        Backend::Sqlite => "_id INTEGER PRIMARY KEY",
+        Backend::Postgres => "_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+    };
+    let time = match backend {
+        Backend::Sqlite => "TEXT",
+        Backend::Postgres => "TIMESTAMPTZ",
+    };
+    let mut columns = vec![
+        id_column.to_owned(),
+        format!("_valid_from {time} NOT NULL"),
+        format!("_valid_to {time}"),
+    ];
+    columns.extend(
+        schema
+            .fields
+            .iter()
+            .map(|f| format!("\"{}\" {}", f.name, column_type(f.kind, backend))),
+    );
+    let mut statements = vec![format!("CREATE TABLE \"{table}\" ({})", columns.join(", "))];
+    statements.push(format!(
+        "CREATE INDEX \"{table}_current\" ON \"{table}\" (_valid_to, _valid_from)"
+    ));
+    let mut keys: Vec<&Vec<String>> = vec![&schema.primary_key];
+    keys.extend(schema.foreign_keys.iter().map(|fk| &fk.fields));
+    for (n, key) in keys.into_iter().filter(|k| !k.is_empty()).enumerate() {
+        let quoted: Vec<String> = key.iter().map(|c| format!("\"{c}\"")).collect();
+        statements.push(format!(
+            "CREATE INDEX \"{table}_key{n}\" ON \"{table}\" ({}, _valid_to)",
+            quoted.join(", ")
+        ));
+    }
+    statements
+}
+
 // The modules below use the macros above.
+mod change;
 mod import;
 mod query;
 
+pub use change::{cell_text, SchemaChange, SchemaConflict};
 pub use import::{ImportMode, RecordImport};
 pub use query::Record;
 
@@ -146,7 +186,7 @@ impl Store {
     }
 
     /// Creates the typed table of a dataset from its schema, with indexes on the primary key
-    /// and on the foreign keys. A dataset has one table; changing its schema is another step.
+    /// and on the foreign keys. A dataset has one table; [`Store::change_record_table`] changes its schema.
     pub async fn create_record_table(
         &self,
         dataset: &DatasetId,
@@ -158,39 +198,7 @@ impl Store {
             )));
         }
         let table = format!("ds_{}", dataset.as_str().replace('-', "_"));
-        let backend = self.backend();
-        let id_column = match backend {
-            Backend::Sqlite => "_id INTEGER PRIMARY KEY",
-            Backend::Postgres => "_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
-        };
-        let time = match backend {
-            Backend::Sqlite => "TEXT",
-            Backend::Postgres => "TIMESTAMPTZ",
-        };
-        let mut columns = vec![
-            id_column.to_owned(),
-            format!("_valid_from {time} NOT NULL"),
-            format!("_valid_to {time}"),
-        ];
-        columns.extend(
-            schema
-                .fields
-                .iter()
-                .map(|f| format!("\"{}\" {}", f.name, column_type(f.kind, backend))),
-        );
-        let mut statements = vec![format!("CREATE TABLE \"{table}\" ({})", columns.join(", "))];
-        statements.push(format!(
-            "CREATE INDEX \"{table}_current\" ON \"{table}\" (_valid_to, _valid_from)"
-        ));
-        let mut keys: Vec<&Vec<String>> = vec![&schema.primary_key];
-        keys.extend(schema.foreign_keys.iter().map(|fk| &fk.fields));
-        for (n, key) in keys.into_iter().filter(|k| !k.is_empty()).enumerate() {
-            let quoted: Vec<String> = key.iter().map(|c| format!("\"{c}\"")).collect();
-            statements.push(format!(
-                "CREATE INDEX \"{table}_key{n}\" ON \"{table}\" ({}, _valid_to)",
-                quoted.join(", ")
-            ));
-        }
+        let statements = table_statements(&table, schema, self.backend());
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             for statement in &statements {
