@@ -32,6 +32,11 @@ impl Store {
         let tx = match &self.pool {
             crate::Pool::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
+                // A bigger page cache for the index upkeep of a large import (64 MiB at most;
+                // set back when the import ends).
+                sqlx::query("PRAGMA cache_size = -65536")
+                    .execute(&mut *tx)
+                    .await?;
                 if replace {
                     sqlx::query(&close_all).bind(at).execute(&mut *tx).await?;
                 }
@@ -77,6 +82,9 @@ impl Store {
         import.commit().await
     }
 }
+
+/// SQLite's default page cache (about 2 MiB), restored after an import.
+const SQLITE_CACHE_PAGES: i32 = -2000;
 
 enum ImportTx {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
@@ -225,7 +233,12 @@ impl RecordImport {
                 .await?;
         });
         match self.tx {
-            ImportTx::Sqlite(tx) => tx.commit().await?,
+            ImportTx::Sqlite(mut tx) => {
+                sqlx::query(&format!("PRAGMA cache_size = {SQLITE_CACHE_PAGES}"))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?
+            }
             ImportTx::Postgres(tx) => tx.commit().await?,
         }
         Ok(at)
