@@ -80,6 +80,11 @@ timed sqlite3 "$work/plain.db" ".mode csv" ".import --skip 1 $work/rows.csv t"
 plain_sqlite=$seconds
 echo "   sqlite3 .import      : $plain_sqlite s ($(sqlite3 "$work/plain.db" 'SELECT COUNT(*) FROM t') rows)"
 ratio "$lgsp_sqlite" "$plain_sqlite" "sqlite3"
+# A daily refresh: the same file again as a replace, with every row closed and reopened and
+# the change feed derived (no change, since no value differs) — must stay linear.
+timed "$lgsp" import --data-dir "$work/sqlite" --database "$work/sqlite/lgsp.db" \
+    --dataset "$dataset" "$work/rows.csv"
+echo "   lgsp import again (replace over $rows current rows): $seconds s"
 
 if [ -z "${SKIP_POSTGRES:-}" ]; then
     echo "== PostgreSQL"

@@ -231,6 +231,10 @@ pub async fn run(
             state.clone(),
             Duration::from_secs(1),
         )),
+        tokio::spawn(prune_changes(
+            state.store.clone(),
+            state.settings.change_retention_days,
+        )),
     ];
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
@@ -239,6 +243,19 @@ pub async fn run(
         task.abort();
     }
     served
+}
+
+/// Forgets dataset changes older than the retention period, every hour.
+async fn prune_changes(store: Store, days: u32) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match store.prune_changes(days).await {
+            Ok(count) if count > 0 => tracing::info!(count, "old dataset changes pruned"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = ?error, "could not prune dataset changes"),
+        }
+    }
 }
 
 /// Removes expired sessions every hour.

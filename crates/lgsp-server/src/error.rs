@@ -89,6 +89,8 @@ error_codes! {
         "A dataset's Table Schema change was refused because current records break it (a type they cannot convert to, a constraint, a key); nothing was changed. `conflicts` lists up to 100 (`row`: the primary key or `_id=N`, `field`, `message`), `total` counts them all.");
     InvalidForeignKey = (BAD_REQUEST, "invalid_foreign_key", "Invalid foreign key",
         "A Table Schema's foreign key must reference a code-list dataset that has its records, by fields it has; `detail` says which part is wrong.");
+    ChangesExpired = (GONE, "changes_expired", "Changes no longer kept",
+        "The change feed no longer holds changes after the given `since`: they are older than the retention period. `oldest_seq` is the first change still available and `last_seq` the newest; download the dataset's records in full, then follow the feed from `last_seq`.");
     InvalidEncoding = (UNPROCESSABLE_ENTITY, "invalid_encoding", "The file is not UTF-8",
         "The uploaded text is not UTF-8; `detail` names the line. Save the file as UTF-8 and try again; nothing was changed.");
     InvalidSpreadsheet = (BAD_REQUEST, "invalid_spreadsheet", "The file is not a readable XLSX workbook",

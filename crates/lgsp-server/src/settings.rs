@@ -83,6 +83,9 @@ pub struct Settings {
     /// Largest XLSX workbook an import takes, in bytes. A workbook is a zip archive read whole
     /// into memory (it cannot stream, unlike CSV): memory grows with it, several times its size.
     pub max_xlsx_bytes: u64,
+    /// How many days a dataset's change feed keeps its changes; older ones are pruned and a
+    /// client that fell further behind downloads everything again.
+    pub change_retention_days: u32,
 }
 
 impl Default for Settings {
@@ -105,6 +108,7 @@ impl Default for Settings {
             max_upload_bytes: 10 * 1024 * 1024,
             max_import_bytes: 2 * 1024 * 1024 * 1024,
             max_xlsx_bytes: 50 * 1024 * 1024,
+            change_retention_days: 90,
         }
     }
 }

@@ -13,6 +13,7 @@ mod integration {
     mod agencies;
     mod browser;
     mod catalog;
+    mod changes;
     mod clients;
     mod errors;
     mod identity;

@@ -33,7 +33,8 @@ pub use catalog::{
 pub use clients::{Client, NewClient};
 pub use imports::{ImportJob, ImportOutcome};
 pub use records::{
-    cell_text, ImportMode, Record, RecordImport, RecordTable, SchemaChange, SchemaConflict,
+    cell_text, Change, ChangeOp, ChangePage, ImportMode, Record, RecordImport, RecordTable,
+    SchemaChange, SchemaConflict,
 };
 pub use sessions::{Session, SessionKind};
 pub use systems::{System, SystemPatch};

@@ -428,10 +428,7 @@ async fn read_records(
 ) -> Result<Response, ApiError> {
     let (owner, dataset) = allowed(&state, &caller, &id, Action::Read).await?;
     let table = table(&state, &id).await?;
-    let mut params: Vec<(String, String)> =
-        serde_urlencoded::from_str(uri.query().unwrap_or_default()).map_err(|_| {
-            ApiError::new(ErrorCode::InvalidParameter).detail("the query string is malformed")
-        })?;
+    let mut params = query_pairs(&uri)?;
     let original = params.clone();
     for (_, value) in params.iter_mut().filter(|(name, _)| name == "after") {
         // Cursors travel as base64url; an undecodable one is left for the parser to refuse.
@@ -630,6 +627,13 @@ fn columns(schema: &TableSchema, query: &RecordQuery, personal: bool) -> Result<
             .collect(),
     };
     Ok(Columns { fields })
+}
+
+/// The query string's name/value pairs, in order.
+pub(super) fn query_pairs(uri: &axum::http::Uri) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str(uri.query().unwrap_or_default()).map_err(|_| {
+        ApiError::new(ErrorCode::InvalidParameter).detail("the query string is malformed")
+    })
 }
 
 /// The day an instant falls on in Viet Nam (UTC+7).

@@ -231,6 +231,7 @@ impl RecordImport {
                 .bind(at)
                 .execute(&mut **tx)
                 .await?;
+            super::changes::record_changes!(&mut **tx, &self.table, at);
         });
         match self.tx {
             ImportTx::Sqlite(mut tx) => {

@@ -130,10 +130,12 @@ fn table_statements(table: &str, schema: &TableSchema, backend: Backend) -> Vec<
 
 // The modules below use the macros above.
 mod change;
+mod changes;
 mod import;
 mod query;
 
 pub use change::{cell_text, SchemaChange, SchemaConflict};
+pub use changes::{Change, ChangeOp, ChangePage};
 pub use import::{ImportMode, RecordImport};
 pub use query::Record;
 

@@ -1,0 +1,215 @@
+//! Change feeds: each committed import appends its changes to `dataset_changes` under the
+//! dataset's sequence (strictly increasing, gap-free, in commit order). The changes are derived
+//! set-based in SQL inside the import's transaction, from the versions the import closed
+//! (`_valid_to` = its instant) and those it opened (`_valid_from` = its instant), joined on the
+//! primary key: a key only opened is an insert, only closed a delete, both with different
+//! values an update; a row that came back unchanged is no change. Without a primary key every
+//! closed version is a delete and every opened one an insert. A change points at the version it
+//! produced (for a delete, the closed one), which the versioned table keeps for good.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use lgsp_core::table_schema::{CellValue, FieldType};
+use sqlx::Row;
+
+use super::RecordTable;
+use crate::{on_pool, Result, Store};
+
+/// What happened to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOp {
+    Insert,
+    Update,
+    Delete,
+}
+
+impl ChangeOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Insert => "insert",
+            Self::Update => "update",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+/// One change of a dataset's records: the version's values in schema order (after the change;
+/// for a delete, the version that ended).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub seq: i64,
+    pub op: ChangeOp,
+    pub changed_at: DateTime<Utc>,
+    pub values: Vec<CellValue>,
+}
+
+/// A page of a change feed, or why it cannot be given.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChangePage {
+    /// Changes after the asked sequence number, in order; `last_seq` is the newest there is.
+    Changes { changes: Vec<Change>, last_seq: i64 },
+    /// Changes up to `pruned_seq` are gone: the caller must download everything again and
+    /// follow from the newest sequence number.
+    Expired { pruned_seq: i64, last_seq: i64 },
+}
+
+/// The statement that appends an import's changes: `$1` the dataset, `$2` the last sequence
+/// number before it, `$3` the import's instant. Adds as many rows as changes.
+pub(crate) fn derive_sql(table: &RecordTable) -> String {
+    let t = &table.table;
+    // Written against the table itself (not derived tables) so that both engines use the
+    // indexes: `(_valid_to, _valid_from)` for what the import closed and opened, `(key…,
+    // _valid_to)` for the per-key lookups — linear in the rows the import touched.
+    let closed = "o._valid_to = $3 AND o._valid_from < $3";
+    let opened = "n._valid_from = $3 AND n._valid_to IS NULL";
+    let key = &table.schema.primary_key;
+    let changes = if key.is_empty() {
+        format!(
+            "SELECT 0 AS ord, 'delete' AS op, o._id AS vid, CAST(NULL AS BIGINT) AS pid FROM \"{t}\" o
+               WHERE {closed}
+             UNION ALL
+             SELECT 1, 'insert', n._id, CAST(NULL AS BIGINT) FROM \"{t}\" n WHERE {opened}"
+        )
+    } else {
+        let same_key = key
+            .iter()
+            .map(|c| format!("o.\"{c}\" = n.\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let differ = table
+            .schema
+            .fields
+            .iter()
+            .map(|f| format!("o.\"{0}\" IS DISTINCT FROM n.\"{0}\"", f.name))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        format!(
+            "SELECT 0 AS ord, 'delete' AS op, o._id AS vid, CAST(NULL AS BIGINT) AS pid FROM \"{t}\" o
+               WHERE {closed} AND NOT EXISTS (SELECT 1 FROM \"{t}\" n WHERE {same_key} AND {opened})
+             UNION ALL
+             SELECT 1, 'update', n._id, o._id FROM \"{t}\" o JOIN \"{t}\" n ON {same_key} AND {opened}
+               WHERE {closed} AND ({differ})
+             UNION ALL
+             SELECT 1, 'insert', n._id, CAST(NULL AS BIGINT) FROM \"{t}\" n
+               WHERE {opened} AND NOT EXISTS (SELECT 1 FROM \"{t}\" o WHERE {same_key} AND {closed})"
+        )
+    };
+    format!(
+        "INSERT INTO dataset_changes (dataset_id, seq, op, version_id, previous_id, changed_at)
+         SELECT $1, $2 + ROW_NUMBER() OVER (ORDER BY c.ord, c.vid), c.op, c.vid, c.pid, $3
+         FROM ({changes}) c"
+    )
+}
+
+/// Appends the changes of the import into `$table` at `$at` inside its transaction `$conn`
+/// (after `dataset_tables` was updated, which holds the dataset's row until commit, so that
+/// sequence numbers follow commit order).
+macro_rules! record_changes {
+    ($conn:expr, $table:expr, $at:expr) => {{
+        let dataset = $table.dataset.as_str();
+        let last: i64 =
+            sqlx::query_scalar("SELECT last_seq FROM dataset_tables WHERE dataset_id = $1")
+                .bind(dataset)
+                .fetch_one(&mut *$conn)
+                .await?;
+        let added = sqlx::query(&super::changes::derive_sql($table))
+            .bind(dataset)
+            .bind(last)
+            .bind($at)
+            .execute(&mut *$conn)
+            .await?
+            .rows_affected();
+        sqlx::query("UPDATE dataset_tables SET last_seq = last_seq + $2 WHERE dataset_id = $1")
+            .bind(dataset)
+            .bind(added as i64)
+            .execute(&mut *$conn)
+            .await?;
+    }};
+}
+pub(crate) use record_changes;
+
+impl Store {
+    /// Up to `limit` changes of a dataset after sequence number `since`, in order.
+    pub async fn changes(&self, table: &RecordTable, since: i64, limit: u32) -> Result<ChangePage> {
+        let dataset = table.dataset.as_str();
+        let columns: Vec<String> = table
+            .schema
+            .fields
+            .iter()
+            .map(|f| format!("t.\"{}\"", f.name))
+            .collect();
+        let sql = format!(
+            "SELECT c.seq, c.op, c.changed_at, {} FROM dataset_changes c
+             JOIN \"{}\" t ON t._id = c.version_id
+             WHERE c.dataset_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3",
+            columns.join(", "),
+            table.table
+        );
+        let fields = &table.schema.fields;
+        on_pool!(self, |pool| {
+            let (last_seq, pruned_seq): (i64, i64) = sqlx::query_as(
+                "SELECT last_seq, pruned_seq FROM dataset_tables WHERE dataset_id = $1",
+            )
+            .bind(dataset)
+            .fetch_one(pool)
+            .await?;
+            if since < pruned_seq {
+                return Ok(ChangePage::Expired {
+                    pruned_seq,
+                    last_seq,
+                });
+            }
+            let rows = sqlx::query(&sql)
+                .bind(dataset)
+                .bind(since)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            let mut changes = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let op = match row.try_get::<String, _>(1)?.as_str() {
+                    "insert" => ChangeOp::Insert,
+                    "update" => ChangeOp::Update,
+                    _ => ChangeOp::Delete,
+                };
+                let mut values = Vec::with_capacity(fields.len());
+                for (i, field) in fields.iter().enumerate() {
+                    values.push(read_cell!(row, i + 3, field.kind));
+                }
+                changes.push(Change {
+                    seq: row.try_get(0)?,
+                    op,
+                    changed_at: row.try_get(2)?,
+                    values,
+                });
+            }
+            Ok(ChangePage::Changes { changes, last_seq })
+        })
+    }
+
+    /// Forgets changes older than `days` days, raising each dataset's `pruned_seq` to the newest
+    /// of them (by sequence, so that what remains is always a suffix); returns how many went.
+    pub async fn prune_changes(&self, days: u32) -> Result<u64> {
+        let before = crate::now() - Duration::days(i64::from(days));
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE dataset_tables SET pruned_seq = (SELECT MAX(seq) FROM dataset_changes c
+                   WHERE c.dataset_id = dataset_tables.dataset_id AND c.changed_at < $1)
+                 WHERE EXISTS (SELECT 1 FROM dataset_changes c
+                   WHERE c.dataset_id = dataset_tables.dataset_id AND c.changed_at < $1)",
+            )
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+            let gone = sqlx::query(
+                "DELETE FROM dataset_changes WHERE seq <= (SELECT t.pruned_seq FROM dataset_tables t
+                   WHERE t.dataset_id = dataset_changes.dataset_id)",
+            )
+            .execute(&mut *tx)
+            .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok(gone)
+        })
+    }
+}
