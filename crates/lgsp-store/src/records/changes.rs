@@ -12,7 +12,7 @@ use lgsp_core::table_schema::{CellValue, FieldType};
 use sqlx::Row;
 
 use super::RecordTable;
-use crate::{on_pool, Result, Store};
+use crate::{on_pool, Backend, Result, Store};
 
 /// What happened to a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,13 +54,20 @@ pub enum ChangePage {
 
 /// The statement that appends an import's changes: `$1` the dataset, `$2` the last sequence
 /// number before it, `$3` the import's instant. Adds as many rows as changes.
-pub(crate) fn derive_sql(table: &RecordTable) -> String {
+pub(crate) fn derive_sql(table: &RecordTable, backend: Backend) -> String {
     let t = &table.table;
     // Written against the table itself (not derived tables) so that both engines use the
     // indexes: `(_valid_to, _valid_from)` for what the import closed and opened, `(key…,
     // _valid_to)` for the per-key lookups — linear in the rows the import touched.
     let closed = "o._valid_to = $3 AND o._valid_from < $3";
     let opened = "n._valid_from = $3 AND n._valid_to IS NULL";
+    // Looking up a closed version by key: without statistics SQLite would rather range over
+    // `_current` (every version the import closed, per key: quadratic) than seek `(key…,
+    // _valid_to)`; a unary plus takes the `_valid_from` term out of its index choice.
+    let closed_by_key = match backend {
+        Backend::Sqlite => "o._valid_to = $3 AND +o._valid_from < $3",
+        Backend::Postgres => closed,
+    };
     let key = &table.schema.primary_key;
     let changes = if key.is_empty() {
         format!(
@@ -90,7 +97,7 @@ pub(crate) fn derive_sql(table: &RecordTable) -> String {
                WHERE {closed} AND ({differ})
              UNION ALL
              SELECT 1, 'insert', n._id, CAST(NULL AS BIGINT) FROM \"{t}\" n
-               WHERE {opened} AND NOT EXISTS (SELECT 1 FROM \"{t}\" o WHERE {same_key} AND {closed})"
+               WHERE {opened} AND NOT EXISTS (SELECT 1 FROM \"{t}\" o WHERE {same_key} AND {closed_by_key})"
         )
     };
     format!(
@@ -104,14 +111,14 @@ pub(crate) fn derive_sql(table: &RecordTable) -> String {
 /// (after `dataset_tables` was updated, which holds the dataset's row until commit, so that
 /// sequence numbers follow commit order).
 macro_rules! record_changes {
-    ($conn:expr, $table:expr, $at:expr) => {{
+    ($conn:expr, $table:expr, $at:expr, $backend:expr) => {{
         let dataset = $table.dataset.as_str();
         let last: i64 =
             sqlx::query_scalar("SELECT last_seq FROM dataset_tables WHERE dataset_id = $1")
                 .bind(dataset)
                 .fetch_one(&mut *$conn)
                 .await?;
-        let added = sqlx::query(&super::changes::derive_sql($table))
+        let added = sqlx::query(&super::changes::derive_sql($table, $backend))
             .bind(dataset)
             .bind(last)
             .bind($at)

@@ -91,6 +91,15 @@ enum ImportTx {
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
+impl ImportTx {
+    fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
 /// Runs `$body` with `$tx` bound to the import's transaction, whichever the backend.
 macro_rules! on_tx {
     ($import:expr, |$tx:ident| $body:expr) => {
@@ -141,10 +150,7 @@ impl RecordImport {
             .filter_map(|name| fields.iter().position(|f| &f.name == name))
             .collect();
         let at = self.at;
-        let backend = match self.tx {
-            ImportTx::Sqlite(_) => Backend::Sqlite,
-            ImportTx::Postgres(_) => Backend::Postgres,
-        };
+        let backend = self.tx.backend();
         if self.mode == ImportMode::Upsert && !key.is_empty() {
             let per_chunk = (MAX_VARIABLES - 1) / key.len();
             for chunk in rows.chunks(per_chunk) {
@@ -217,6 +223,7 @@ impl RecordImport {
     pub async fn commit(mut self) -> Result<DateTime<Utc>> {
         let (dataset, at) = (self.table.dataset.to_string(), self.at);
         let check = (self.mode == ImportMode::Append).then(|| self.duplicates.clone());
+        let backend = self.tx.backend();
         on_tx!(self, |tx| {
             if let Some(check) = &check {
                 let repeated: i64 = sqlx::query_scalar(check).fetch_one(&mut **tx).await?;
@@ -231,7 +238,7 @@ impl RecordImport {
                 .bind(at)
                 .execute(&mut **tx)
                 .await?;
-            super::changes::record_changes!(&mut **tx, &self.table, at);
+            super::changes::record_changes!(&mut **tx, &self.table, at, backend);
         });
         match self.tx {
             ImportTx::Sqlite(mut tx) => {
