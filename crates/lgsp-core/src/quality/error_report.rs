@@ -487,7 +487,14 @@ mod tests {
             TrackingCode::parse("PA-OIL0-0000-0000").unwrap().as_str(),
             "PA-0110-0000-0000"
         );
-        for bad in ["", "PA-", "PA-7K3M-9QXD-2F8", "PA-7K3M-9QXD-2F8TX", "BC-7K3M-9QXD-2F8T", "PA-7K3M-9QXD-2F8U"] {
+        for bad in [
+            "",
+            "PA-",
+            "PA-7K3M-9QXD-2F8",
+            "PA-7K3M-9QXD-2F8TX",
+            "BC-7K3M-9QXD-2F8T",
+            "PA-7K3M-9QXD-2F8U",
+        ] {
             assert!(TrackingCode::parse(bad).is_err(), "{bad}");
         }
     }
@@ -523,7 +530,10 @@ mod tests {
                 ][..]
             )
         );
-        assert_eq!(target.record_key_json(), Some(json!({"ma": 12, "nam": 2025})));
+        assert_eq!(
+            target.record_key_json(),
+            Some(json!({"ma": 12, "nam": 2025}))
+        );
 
         let whole = ReportTarget::parse(Some(&schema), None, Some("  ")).unwrap();
         assert_eq!(whole, ReportTarget::whole_dataset());
@@ -556,10 +566,9 @@ mod tests {
         assert_eq!(error.part, "field");
         assert!(ReportTarget::parse(None, None, None).is_ok());
         let keyless: TableSchema =
-            serde_json::from_value(json!({"fields": [{"name": "ten", "type": "string"}]}))
-                .unwrap();
-        let error = ReportTarget::parse(Some(&keyless), Some(&json!({"ten": "x"})), None)
-            .unwrap_err();
+            serde_json::from_value(json!({"fields": [{"name": "ten", "type": "string"}]})).unwrap();
+        let error =
+            ReportTarget::parse(Some(&keyless), Some(&json!({"ten": "x"})), None).unwrap_err();
         assert!(error.message.contains("no primary key"), "{error}");
     }
 
