@@ -198,6 +198,11 @@ impl ApiError {
         self.code
     }
 
+    /// The `Retry-After` seconds, if the problem has them.
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     fn oauth_error(&self) -> Option<&'static str> {
         match self.code {
             ErrorCode::InvalidClient => Some("invalid_client"),

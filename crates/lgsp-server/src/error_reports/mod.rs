@@ -241,9 +241,10 @@ pub(crate) async fn take_step(
     };
     let to = report.state.take(&step).map_err(|e| illegal(e.from))?;
     let snapshot = Snapshot::load(state, today()).await?;
-    let title = snapshot
-        .dataset(report.dataset.as_str())
-        .map_or_else(|| report.dataset.to_string(), |d| d.dataset.title.to_string());
+    let title = snapshot.dataset(report.dataset.as_str()).map_or_else(
+        || report.dataset.to_string(),
+        |d| d.dataset.title.to_string(),
+    );
     let subject = format!("Phản ánh {}: {}", report.code, to.label_vi());
     let body = match &step {
         ReportStep::Acknowledge => format!(
