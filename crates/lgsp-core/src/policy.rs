@@ -87,6 +87,14 @@ pub enum Resource<'a> {
         owner: &'a AgencyCode,
         access: crate::catalog::AccessLevel,
     },
+    /// Error reports on a dataset owned by an agency, at its access level (Q16.2.c). Whoever
+    /// may read the dataset reports errors in it — citizens too, without signing in, for open
+    /// and public data — but not systems, whose errors are their agency's people's to report.
+    /// The owner agency (its administrators) and the operator read and handle the reports.
+    ErrorReports {
+        owner: &'a AgencyCode,
+        access: crate::catalog::AccessLevel,
+    },
     /// Security events, e.g. refused state-secret registrations (Q1.2, Q20).
     SecurityEvents,
     /// The signed-in console.
@@ -211,6 +219,15 @@ fn allows(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         }
         (Resource::Records { .. }, _) => false,
 
+        (Resource::ErrorReports { owner, access }, Create) => {
+            !matches!(actor, Actor::System(_))
+                && allows(actor, Read, Resource::Records { owner, access })
+        }
+        (Resource::ErrorReports { owner, .. }, Read | Update) => {
+            operator || actor.agency_admin_of(owner)
+        }
+        (Resource::ErrorReports { .. }, _) => false,
+
         (Resource::SecurityEvents, Read) => operator || actor.is(Role::Auditor),
         (Resource::SecurityEvents, _) => false,
 
@@ -310,6 +327,16 @@ mod tests {
         records(other-personal) read . . Y . . . .
         records(open)    update  . . Y . . Y .
         records(other-open) update . . Y . . . .
+        reports(open)    create  Y Y Y Y Y Y .
+        reports(public)  create  Y Y Y Y Y Y .
+        reports(personal) create . . Y . . Y .
+        reports(other-personal) create . . Y . . . .
+        reports(open)    read    . . Y . . Y .
+        reports(other-open) read . . Y . . . .
+        reports(open)    update  . . Y . . Y .
+        reports(other-open) update . . Y . . . .
+        reports(open)    revoke  . . . . . . .
+        reports(open)    assess  . . . . . . .
         security-events  read    . . Y . Y . .
         console          read    . Y Y Y Y Y .
         console          update  . . . . . . .
@@ -376,6 +403,26 @@ mod tests {
                     access: crate::catalog::AccessLevel::Personal,
                 },
                 "records(other-open)" => Resource::Records {
+                    owner: &other,
+                    access: crate::catalog::AccessLevel::Open,
+                },
+                "reports(open)" => Resource::ErrorReports {
+                    owner: &own,
+                    access: crate::catalog::AccessLevel::Open,
+                },
+                "reports(public)" => Resource::ErrorReports {
+                    owner: &own,
+                    access: crate::catalog::AccessLevel::Public,
+                },
+                "reports(personal)" => Resource::ErrorReports {
+                    owner: &own,
+                    access: crate::catalog::AccessLevel::Personal,
+                },
+                "reports(other-personal)" => Resource::ErrorReports {
+                    owner: &other,
+                    access: crate::catalog::AccessLevel::Personal,
+                },
+                "reports(other-open)" => Resource::ErrorReports {
                     owner: &other,
                     access: crate::catalog::AccessLevel::Open,
                 },
@@ -465,6 +512,40 @@ mod tests {
             ] {
                 let expected = matches!((resource, action), (Resource::Agency(_), Action::Read));
                 prop_assert_eq!(authorize(&Actor::Anonymous, action, resource).is_ok(), expected);
+            }
+        }
+
+        /// Q16.2.c: without signing in one may report errors in open and public data only, and
+        /// never read or handle reports; an agency administrator handles only its own agency's.
+        #[test]
+        fn q16_2_c_error_reports_by_anyone_handled_by_the_owner(
+            action in any_action(),
+            access in proptest::sample::select(crate::catalog::AccessLevel::ALL.to_vec()),
+            own_group in 0u8..50, other_group in 50u8..99,
+        ) {
+            use crate::catalog::AccessLevel;
+            let own = code(&format!("000.00.{own_group:02}.H35"));
+            let other = code(&format!("000.00.{other_group:02}.H35"));
+            let anonymous = authorize(
+                &Actor::Anonymous, action, Resource::ErrorReports { owner: &own, access },
+            );
+            let expected = action == Action::Create
+                && matches!(access, AccessLevel::Open | AccessLevel::Public);
+            prop_assert_eq!(anonymous.is_ok(), expected);
+            if !expected {
+                prop_assert_eq!(anonymous, Err(Denial::Unauthenticated));
+            }
+            let admin = Actor::Person {
+                username: Username::parse("admin").unwrap(),
+                assignment: RoleAssignment::new(Role::AgencyAdmin, Some(own.clone())).unwrap(),
+            };
+            if matches!(action, Action::Read | Action::Update) {
+                let own_reports = Resource::ErrorReports { owner: &own, access };
+                prop_assert!(authorize(&admin, action, own_reports).is_ok());
+                prop_assert_eq!(
+                    authorize(&admin, action, Resource::ErrorReports { owner: &other, access }),
+                    Err(Denial::Forbidden)
+                );
             }
         }
     }

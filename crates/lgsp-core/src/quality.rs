@@ -1,4 +1,10 @@
-//! Data quality (Q7.5): whether a dataset is kept up to date as often as its metadata promises.
+//! Data quality: whether a dataset is kept up to date as often as its metadata promises (Q7.5),
+//! and reports of errors in its data tracked to resolution (Q15.2.d, Q16.2.c; see
+//! [`error_report`]).
+
+pub mod error_report;
+
+pub use error_report::{ReportState, ReportStep};
 
 use chrono::{Days, Months, NaiveDate};
 use serde::Serialize;
@@ -110,115 +116,5 @@ mod tests {
                 stale: false
             }
         );
-    }
-}
-
-/// Where a report of an error in a dataset (Q16.2.c, *phản ánh sai sót*) stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportState {
-    Open,
-    Acknowledged,
-    Fixed,
-    Rejected,
-}
-
-impl ReportState {
-    /// What a person reads in the portal and the console.
-    pub fn label_vi(self) -> &'static str {
-        match self {
-            Self::Open => "Mới tiếp nhận",
-            Self::Acknowledged => "Đang xử lý",
-            Self::Fixed => "Đã sửa",
-            Self::Rejected => "Không chấp nhận",
-        }
-    }
-}
-
-/// Why a report cannot move to the state asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransitionError {
-    /// Not a step of open → acknowledged → fixed | rejected.
-    Illegal { from: ReportState, to: ReportState },
-    /// Rejecting a report needs a reason the reporter is shown.
-    ReasonRequired,
-}
-
-/// The provider moves a report one step: open → acknowledged → fixed or rejected; an open report
-/// may also be rejected at once. Fixed and rejected are final.
-pub fn transition(
-    from: ReportState,
-    to: ReportState,
-    reason: Option<&str>,
-) -> Result<ReportState, TransitionError> {
-    use ReportState::*;
-    match (from, to) {
-        (Open, Acknowledged) | (Acknowledged, Fixed) => Ok(to),
-        (Open | Acknowledged, Rejected) => match reason.map(str::trim) {
-            Some(reason) if !reason.is_empty() => Ok(to),
-            _ => Err(TransitionError::ReasonRequired),
-        },
-        _ => Err(TransitionError::Illegal { from, to }),
-    }
-}
-
-#[cfg(test)]
-mod report_tests {
-    use super::ReportState::*;
-    use super::*;
-
-    #[test]
-    fn reports_go_open_acknowledged_fixed() {
-        assert_eq!(transition(Open, Acknowledged, None), Ok(Acknowledged));
-        assert_eq!(transition(Acknowledged, Fixed, None), Ok(Fixed));
-    }
-
-    #[test]
-    fn rejecting_needs_a_reason() {
-        assert_eq!(
-            transition(
-                Acknowledged,
-                Rejected,
-                Some("Dữ liệu đúng theo quyết định gốc")
-            ),
-            Ok(Rejected)
-        );
-        assert_eq!(
-            transition(Open, Rejected, Some("Trùng phản ánh")),
-            Ok(Rejected)
-        );
-        assert_eq!(
-            transition(Acknowledged, Rejected, None),
-            Err(TransitionError::ReasonRequired)
-        );
-        assert_eq!(
-            transition(Open, Rejected, Some("   ")),
-            Err(TransitionError::ReasonRequired)
-        );
-    }
-
-    #[test]
-    fn every_other_step_is_illegal() {
-        let all = [Open, Acknowledged, Fixed, Rejected];
-        for from in all {
-            for to in all {
-                let legal = matches!(
-                    (from, to),
-                    (Open, Acknowledged) | (Acknowledged, Fixed) | (Open | Acknowledged, Rejected)
-                );
-                if !legal {
-                    assert_eq!(
-                        transition(from, to, Some("lý do")),
-                        Err(TransitionError::Illegal { from, to }),
-                        "{from:?} → {to:?}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn the_fixed_state_reads_da_sua() {
-        assert_eq!(Fixed.label_vi(), "Đã sửa");
     }
 }

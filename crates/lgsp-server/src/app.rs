@@ -25,8 +25,8 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::keys::Keyring;
 use crate::settings::Settings;
 use crate::{
-    agencies, auth, catalog, ckan, clients, console, datasets, notifications, ops, portal,
-    security, systems, transparency, users,
+    agencies, auth, catalog, ckan, clients, console, datasets, error_reports, notifications, ops,
+    portal, security, systems, transparency, users,
 };
 
 /// What every handler can reach.
@@ -41,6 +41,8 @@ pub struct AppState {
     pub log: transparency::TransparencyLog,
     /// Progress of the imports this process is running.
     pub imports: Arc<crate::datasets::jobs::RunningImports>,
+    /// Error reports sent without signing in, per client address (this node's count).
+    pub report_limiter: Arc<crate::error_reports::limit::ReportLimiter>,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
         (name = "notifications", description = "In-app notifications"),
         (name = "security", description = "Security events for the auditor (Q1.2, Q20)"),
         (name = "datasets", description = "Hosted records of datasets: schema, imports, reads as of any instant"),
+        (name = "error-reports", description = "Error reports on datasets, tracked to resolution by the owner agency (Q16.2.c)"),
         (name = "transparency", description = "The transparency log: entries with inclusion proofs, consistency proofs (Q4, Q6.4)"),
         (name = "operations", description = "Probes"),
     )
@@ -113,6 +116,7 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         .merge(notifications::routes())
         .merge(security::routes())
         .merge(datasets::routes())
+        .merge(error_reports::routes())
         .merge(transparency::routes::api_routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
@@ -236,7 +240,9 @@ pub async fn run(
             state.settings.change_retention_days,
         )),
     ];
-    let served = axum::serve(listener, router(state))
+    // The client's address is needed to limit error reports sent without signing in.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     for task in background {

@@ -99,6 +99,10 @@ error_codes! {
         "The uploaded file has no header row (an empty file or an empty sheet); nothing was changed.");
     StateSecretNotAllowed = (UNPROCESSABLE_ENTITY, "state_secret_not_allowed", "State secrets are not allowed",
         "The platform does not take data classified as a state secret (Mật, Tối mật, Tuyệt mật; Q1.2 of the regulation). The attempt is recorded for the security auditor.");
+    InvalidRecordReference = (UNPROCESSABLE_ENTITY, "invalid_record_reference", "No such record or field in the dataset",
+        "An error report names a record or a field the dataset does not have: `part` is `record_key` (not an object of exactly the primary-key fields with values of their types, or no current record has that key, or the dataset has no primary key or no hosted records) or `field` (not a field of its Table Schema); `detail` says which. Nothing was stored.");
+    TooManyReports = (TOO_MANY_REQUESTS, "too_many_reports", "Too many error reports",
+        "Error reports sent without signing in are limited per client address and minute (`error_reports_per_minute`): wait for `Retry-After` seconds, or sign in.");
     InvalidTransition = (CONFLICT, "invalid_transition", "Step not allowed in this state",
         "The workflow step cannot be taken from the object's current state (e.g. approving a proposal that has not been forwarded); `detail` names both.");
     InvalidAttachment = (UNPROCESSABLE_ENTITY, "invalid_attachment", "Invalid attachment",
@@ -192,6 +196,11 @@ impl ApiError {
 
     pub fn code(&self) -> ErrorCode {
         self.code
+    }
+
+    /// The `Retry-After` seconds, if the problem has them.
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        self.retry_after
     }
 
     fn oauth_error(&self) -> Option<&'static str> {

@@ -13,6 +13,7 @@ pub mod datasets;
 pub mod dcat;
 pub mod demo;
 pub mod error;
+pub mod error_reports;
 pub mod extract;
 pub mod keys;
 pub mod notifications;
@@ -99,6 +100,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         settings: Arc::new(settings),
         search: Arc::new(lgsp_search::SearchIndex::new()?),
         imports: Arc::default(),
+        report_limiter: Arc::default(),
     };
     let indexed = catalog::search::rebuild(&state)
         .await

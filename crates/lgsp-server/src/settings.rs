@@ -86,6 +86,14 @@ pub struct Settings {
     /// How many days a dataset's change feed keeps its changes; older ones are pruned and a
     /// client that fell further behind downloads everything again.
     pub change_retention_days: u32,
+    /// How many error reports one client address (an IPv6 /64) may send per minute without
+    /// signing in; 0 means no limit. Signed-in people are not limited.
+    pub error_reports_per_minute: u32,
+    /// The request header holding the client's address when the platform runs behind a
+    /// reverse proxy (e.g. `x-forwarded-for`, whose last address is taken, or `x-real-ip`).
+    /// Set it only if the proxy always overwrites or appends to it: clients can send it too.
+    /// Unset, the address of the TCP connection is used.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for Settings {
@@ -109,6 +117,8 @@ impl Default for Settings {
             max_import_bytes: 2 * 1024 * 1024 * 1024,
             max_xlsx_bytes: 50 * 1024 * 1024,
             change_retention_days: 90,
+            error_reports_per_minute: 5,
+            client_ip_header: None,
         }
     }
 }

@@ -15,6 +15,7 @@ mod integration {
     mod catalog;
     mod changes;
     mod clients;
+    mod error_reports;
     mod errors;
     mod identity;
     mod imports;

@@ -17,6 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 mod agencies;
 mod catalog;
 mod clients;
+mod error_reports;
 mod imports;
 mod records;
 pub mod scratch;
@@ -31,6 +32,7 @@ pub use catalog::{
     StepChanges, Submission,
 };
 pub use clients::{Client, NewClient};
+pub use error_reports::{ErrorReport, NewErrorReport, Notice};
 pub use imports::{ImportJob, ImportOutcome};
 pub use records::{
     cell_text, Change, ChangeOp, ChangePage, ImportMode, Record, RecordImport, RecordTable,

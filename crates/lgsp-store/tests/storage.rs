@@ -61,6 +61,7 @@ async fn story(store: Store) {
     records_are_typed_and_readable_as_of_any_instant(&store).await;
     records_answer_the_query_language(&store).await;
     q4_transparency_log_appends_in_batches_and_proves(&store).await;
+    q16_2_c_error_reports_move_once_and_notify(&store).await;
     store.close().await;
 }
 
@@ -1112,4 +1113,153 @@ async fn q4_transparency_log_appends_in_batches_and_proves(store: &Store) {
     store.record_checkpoint(size, "again").await.unwrap();
     let latest = store.latest_checkpoint().await.unwrap().unwrap();
     assert_eq!((latest.size, latest.note.as_str()), (size, "note n"));
+}
+
+/// Q16.2.c: a report notifies the owner's administrators; each step is a compare-and-set on
+/// the state, so a step taken from a state the report has left changes nothing; fixing records
+/// the time to fix and notifies the reporter.
+async fn q16_2_c_error_reports_move_once_and_notify(store: &Store) {
+    use lgsp_core::catalog::{AccessLevel, DatasetId};
+    use lgsp_core::quality::error_report::{
+        ReportDescription, ReportState, ReportStep, ReportTarget, TrackingCode,
+    };
+    use lgsp_store::{NewErrorReport, Notice};
+
+    let owner = code("000.00.05.H35");
+    let user = |name: &str, role: Role, agency: Option<AgencyCode>| NewUser {
+        username: Username::parse(name).unwrap(),
+        full_name: Text::parse("Người thử").unwrap(),
+        email: None,
+        assignment: RoleAssignment::new(role, agency).unwrap(),
+        password_hash: "x".into(),
+    };
+    let admin = store
+        .insert_user(&user(
+            "bao.loi.admin",
+            Role::AgencyAdmin,
+            Some(owner.clone()),
+        ))
+        .await
+        .unwrap();
+    let citizen = store
+        .insert_user(&user("bao.loi.dan", Role::Citizen, None))
+        .await
+        .unwrap();
+    let dataset = DatasetId::parse("ho-tich").unwrap();
+    let tracking = TrackingCode::from_entropy(0x0123_4567_89ab_cdef);
+    let schema: lgsp_core::table_schema::TableSchema = serde_json::from_value(serde_json::json!({
+        "fields": [{"name": "so", "type": "integer"}, {"name": "ten", "type": "string"}],
+        "primaryKey": "so"
+    }))
+    .unwrap();
+    let target = ReportTarget::parse(
+        Some(&schema),
+        Some(&serde_json::json!({"so": "7"})),
+        Some("ten"),
+    )
+    .unwrap();
+    let description = ReportDescription::parse("Tên viết sai dấu").unwrap();
+    let new = NewErrorReport {
+        code: &tracking,
+        dataset: &dataset,
+        owner: &owner,
+        access: AccessLevel::Open,
+        target: &target,
+        description: &description,
+        reporter: Some(citizen.id),
+        contact_email: None,
+    };
+    let notice = Notice {
+        subject: "Phản ánh mới",
+        body: "Có phản ánh",
+        link: "/console/error-reports",
+    };
+    let report = store.create_error_report(&new, &notice).await.unwrap();
+    assert_eq!(report.state, ReportState::Open);
+    assert_eq!(report.record_key, Some(serde_json::json!({"so": 7})));
+    assert_eq!(report.field.as_deref(), Some("ten"));
+    assert_eq!(report.reporter, Some(citizen.username.clone()));
+    assert_eq!(store.notifications(admin.id).await.unwrap().len(), 1);
+    assert!(matches!(
+        store.create_error_report(&new, &notice).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store
+            .error_reports_of_dataset(&dataset)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(store.error_reports_to(Some(&owner)).await.unwrap().len(), 1);
+    assert!(store
+        .error_reports_to(Some(&code("000.00.06.H35")))
+        .await
+        .unwrap()
+        .is_empty());
+
+    let told = Notice {
+        subject: "Đã tiếp nhận",
+        body: "Đang xử lý",
+        link: "/error-reports/x",
+    };
+    let acknowledged = store
+        .move_error_report(
+            &report,
+            &ReportStep::Acknowledge,
+            ReportState::Acknowledged,
+            "bao.loi.admin",
+            &told,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(acknowledged.state, ReportState::Acknowledged);
+    assert_eq!(
+        acknowledged.acknowledged_by.as_deref(),
+        Some("bao.loi.admin")
+    );
+    // The same step again from the stale copy: someone else got there first.
+    assert!(store
+        .move_error_report(
+            &report,
+            &ReportStep::Acknowledge,
+            ReportState::Acknowledged,
+            "x",
+            &told
+        )
+        .await
+        .unwrap()
+        .is_none());
+    let fixed = store
+        .move_error_report(
+            &acknowledged,
+            &ReportStep::Fix,
+            ReportState::Fixed,
+            "bao.loi.admin",
+            &told,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fixed.state, ReportState::Fixed);
+    assert!(fixed.time_to_fix_seconds.is_some_and(|s| s >= 0));
+    assert!(fixed.resolved_at.is_some());
+    assert_eq!(fixed.acknowledged_at, acknowledged.acknowledged_at);
+    assert_eq!(store.notifications(citizen.id).await.unwrap().len(), 2);
+    // A rejection from the stale acknowledged copy changes nothing.
+    let reject = ReportStep::Reject {
+        reason: Text::parse("Không đúng").unwrap(),
+    };
+    assert!(store
+        .move_error_report(&acknowledged, &reject, ReportState::Rejected, "x", &told)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(store.error_report(&tracking).await.unwrap(), fixed);
+    assert!(matches!(
+        store.error_report(&TrackingCode::from_entropy(1)).await,
+        Err(StoreError::NotFound(_))
+    ));
 }

@@ -18,6 +18,12 @@ pub const SESSION_COOKIE: &str = "lgsp_session";
 /// Header a browser script sends with unsafe API requests, carrying the session's CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
+/// Marks a route (as a route layer: `Extension(AnonymousChanges)`) whose unsafe API requests
+/// anonymous callers may make, e.g. a citizen reporting an error in open data. Everywhere else
+/// an anonymous change through the API is refused before the body is read.
+#[derive(Debug, Clone, Copy)]
+pub struct AnonymousChanges;
+
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -120,6 +126,7 @@ async fn identify(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiErro
             .get::<OriginalUri>()
             .map_or(parts.uri.path(), |original| original.path());
         let api_change = path.starts_with("/api/") && !parts.method.is_safe();
+        let anonymous_allowed = parts.extensions.get::<AnonymousChanges>().is_some();
 
         if let Some(value) = parts.headers.get(AUTHORIZATION) {
             let token = value
@@ -155,7 +162,7 @@ async fn identify(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiErro
         let Some((token_hash, session)) = session else {
             // Nobody changes anything through the API anonymously: refuse before the body is
             // even read, so the answer does not depend on it.
-            if api_change {
+            if api_change && !anonymous_allowed {
                 return Err(ApiError::new(ErrorCode::AuthenticationRequired));
             }
             return Ok(Caller::anonymous());

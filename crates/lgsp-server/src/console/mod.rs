@@ -12,6 +12,7 @@ use lgsp_core::proposal::ProposalAction;
 use lgsp_core::{Action, Actor, Resource, Role};
 use lgsp_store::Proposal;
 
+mod error_reports;
 mod imports;
 
 use crate::app::AppState;
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/proposals/{id}", get(proposal))
         .route("/console/notifications", get(notifications))
         .merge(imports::routes())
+        .merge(error_reports::routes())
 }
 
 /// The page to answer instead when the caller may not see `resource`: anonymous visitors are

@@ -3,8 +3,8 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -490,6 +490,7 @@ struct DatasetPage {
     how_to_access: String,
     terms_of_use: Option<String>,
     preview: Option<super::preview::Preview>,
+    report_form: Option<super::error_reports::ReportForm>,
 }
 
 /// How someone gets the data, by sharing mode (Decree 47/2020).
@@ -542,7 +543,9 @@ async fn dataset(
     let officer = &d.focal_officer;
     let base = base_url(&state, &headers);
     let preview = super::preview::preview(&state, &caller, d, &params, &base).await?;
-    Ok(render(
+    let (report_form, form_cookie) =
+        super::error_reports::form_for(&state, &caller, d, &headers).await?;
+    let mut response = render(
         StatusCode::OK,
         &DatasetPage {
             shell: Shell::new(&state.platform_name(), &caller),
@@ -587,8 +590,13 @@ async fn dataset(
             how_to_access: how_to_access(d),
             terms_of_use: meta.terms_of_use.as_ref().map(ToString::to_string),
             preview,
+            report_form,
         },
-    ))
+    );
+    if let Some(value) = form_cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    Ok(response)
 }
 
 enum Format {

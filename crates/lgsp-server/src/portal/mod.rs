@@ -13,6 +13,7 @@ use lgsp_store::SessionKind;
 use serde::Deserialize;
 
 mod catalog;
+pub mod error_reports;
 mod preview;
 mod transparency;
 pub mod view;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/static/app.css", get(stylesheet))
         .merge(catalog::routes())
+        .merge(error_reports::routes())
 }
 
 #[derive(Template)]

@@ -28,6 +28,20 @@ pub fn date_time_vi(at: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A duration for people: "2 ngày 3 giờ", "1 giờ 5 phút", "12 phút", "dưới 1 phút".
+pub fn duration_vi(seconds: i64) -> String {
+    let minutes = seconds.max(0) / 60;
+    let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    match (days, hours, minutes) {
+        (0, 0, 0) => "dưới 1 phút".into(),
+        (0, 0, m) => format!("{m} phút"),
+        (0, h, 0) => format!("{h} giờ"),
+        (0, h, m) => format!("{h} giờ {m} phút"),
+        (d, 0, _) => format!("{d} ngày"),
+        (d, h, _) => format!("{d} ngày {h} giờ"),
+    }
+}
+
 pub struct UserView {
     pub full_name: String,
     pub role_label: &'static str,
@@ -94,6 +108,23 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
             href: "/console/systems",
             label: "Hệ thống thông tin",
             hint: "Cấp độ an toàn, mô hình kết nối, mức sẵn sàng",
+        });
+    }
+    let handles_reports = match actor {
+        Actor::Person { assignment, .. } => assignment.agency().is_some_and(|agency| {
+            let reports = Resource::ErrorReports {
+                owner: agency,
+                access: lgsp_core::catalog::AccessLevel::Open,
+            };
+            authorize(actor, Action::Read, reports).is_ok()
+        }),
+        _ => false,
+    };
+    if handles_reports {
+        items.push(NavItem {
+            href: "/console/error-reports",
+            label: "Phản ánh sai sót",
+            hint: "Phản ánh của người dân, cơ quan về sai sót trong dữ liệu của cơ quan",
         });
     }
     items.push(NavItem {
@@ -200,5 +231,16 @@ mod tests {
             .with_timezone(&Utc);
         assert_eq!(date_vi(late_evening_utc), "15/12/2026");
         assert_eq!(date_time_vi(late_evening_utc), "15/12/2026 01:30");
+    }
+
+    #[test]
+    fn durations_read_in_days_hours_and_minutes() {
+        assert_eq!(duration_vi(0), "dưới 1 phút");
+        assert_eq!(duration_vi(59), "dưới 1 phút");
+        assert_eq!(duration_vi(12 * 60 + 5), "12 phút");
+        assert_eq!(duration_vi(3600), "1 giờ");
+        assert_eq!(duration_vi(3900), "1 giờ 5 phút");
+        assert_eq!(duration_vi(2 * 86_400 + 3 * 3600 + 59), "2 ngày 3 giờ");
+        assert_eq!(duration_vi(86_400 + 120), "1 ngày");
     }
 }

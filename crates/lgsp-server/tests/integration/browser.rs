@@ -404,3 +404,179 @@ async fn browser_q15_2_d_upload_a_bad_file_then_a_good_one() {
     assert_eq!(rows.as_array().unwrap().len(), 2);
     run.finish().await;
 }
+
+/// Q16.2.c: a citizen, not signed in, reports an error from a dataset's page and gets a
+/// tracking code; the owner agency's administrator fixes it from the console's inbox; the
+/// citizen's tracking page then reads "Đã sửa".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromium-driver: run with --ignored browser"]
+async fn browser_q16_2_c_citizen_reports_an_error_and_the_owner_fixes_it() {
+    let run = open_browser().await;
+    let (app, browser) = (&run.app, &run.browser);
+    // An administrator of Sở Nội vụ, which owns the administrative-units code list.
+    let operator = app.token("operator").await;
+    let password = "mật khẩu của sở nội vụ 2026";
+    let response = app
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/users",
+            Some(&operator),
+            &serde_json::json!({
+                "username": "noivu.quantri", "full_name": "Phạm Minh Tuấn",
+                "role": "agency_admin", "agency": "000.00.02.H35", "password": password
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+
+    browser
+        .goto(&app.url("/dataset/don-vi-hanh-chinh"))
+        .await
+        .unwrap();
+    let description = browser
+        .wait()
+        .for_element(Locator::Id("mo-ta-loi"))
+        .await
+        .unwrap();
+    description
+        .send_keys("Tên phường viết sai, phải là “Phường Phủ Lý”.")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("khoa-ma"))
+        .await
+        .unwrap()
+        .send_keys("13285")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("truong-loi"))
+        .await
+        .unwrap()
+        .select_by_value("ten")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("email-lien-he"))
+        .await
+        .unwrap()
+        .send_keys("nguoi.dan@example.vn")
+        .await
+        .unwrap();
+    screenshot(browser, "30-bao-loi-du-lieu").await;
+    browser
+        .find(Locator::Id("gui-phan-anh"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let code = browser
+        .wait()
+        .for_element(Locator::Id("ma-phan-anh"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(code.starts_with("PA-"), "{code}");
+    let tracking = browser.current_url().await.unwrap();
+    assert_eq!(tracking.path(), format!("/error-reports/{code}"));
+    let state = browser
+        .find(Locator::Id("trang-thai-phan-anh"))
+        .await
+        .unwrap();
+    assert_eq!(state.text().await.unwrap(), "Mới tiếp nhận");
+    screenshot(browser, "31-theo-doi-phan-anh").await;
+
+    // The owner agency's administrator signs in and fixes it from the inbox.
+    browser.goto(&app.url("/login")).await.unwrap();
+    let username = browser
+        .wait()
+        .for_element(Locator::Id("username"))
+        .await
+        .unwrap();
+    username.send_keys("noivu.quantri").await.unwrap();
+    let field = browser.find(Locator::Id("password")).await.unwrap();
+    field.send_keys(password).await.unwrap();
+    field.send_keys("\u{E007}").await.unwrap();
+    browser
+        .wait()
+        .for_url(&url_of(&app.url("/console")))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::LinkText("Phản ánh sai sót"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let row = browser
+        .wait()
+        .for_element(Locator::Id(&format!("phan-anh-{code}")))
+        .await
+        .unwrap();
+    let text = row.text().await.unwrap();
+    assert!(
+        text.contains("Mới tiếp nhận") && text.contains("nguoi.dan@example.vn"),
+        "{text}"
+    );
+    screenshot(browser, "32-hop-thu-phan-anh").await;
+    row.find(Locator::Css("button.da-sua"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let fixed_row = browser
+        .wait()
+        .for_element(Locator::Css(&format!("#phan-anh-{code} .thoi-gian-sua")))
+        .await
+        .unwrap();
+    assert!(!fixed_row.text().await.unwrap().is_empty());
+    let text = browser
+        .find(Locator::Id(&format!("phan-anh-{code}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("Đã sửa"), "{text}");
+    screenshot(browser, "33-da-sua-phan-anh").await;
+    browser
+        .find(Locator::Id("dang-xuat"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id("dang-nhap"))
+        .await
+        .unwrap();
+
+    // The citizen's tracking page.
+    browser.goto(tracking.as_str()).await.unwrap();
+    let state = browser
+        .wait()
+        .for_element(Locator::Id("trang-thai-phan-anh"))
+        .await
+        .unwrap();
+    assert_eq!(state.text().await.unwrap(), "Đã sửa");
+    let history = browser
+        .find(Locator::Id("lich-su-phan-anh"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        history.contains("Mới tiếp nhận") && history.contains("Đã sửa"),
+        "{history}"
+    );
+    assert!(browser.find(Locator::Id("thoi-gian-sua")).await.is_ok());
+    screenshot(browser, "34-phan-anh-da-sua").await;
+    run.finish().await;
+}
