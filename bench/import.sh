@@ -28,8 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release -q
-lgsp=./target/release/lgsp
+[ -n "${BENCH_BINARY:-}" ] || cargo build --release -q
+lgsp=${BENCH_BINARY:-./target/release/lgsp}
 
 echo "== generating $rows rows x 10 columns"
 python3 bench/lib/gen_rows.py "$rows" "$work/rows.csv"
@@ -42,7 +42,7 @@ prepare() {
     "$lgsp" serve --demo --data-dir "$data_dir" --database "$database" --listen "127.0.0.1:$port" \
         > "$work/lgsp.out" 2> "$work/lgsp.err" &
     lgsp_pid=$!
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 600); do
         curl -sf "http://127.0.0.1:$port/readyz" > /dev/null && break
         sleep 0.1
     done
@@ -61,7 +61,7 @@ prepare() {
 # Runs "$@" and sets `seconds` to its wall time.
 timed() {
     local start; start=$(date +%s.%N)
-    "$@" > "$work/timed.out"
+    /usr/bin/time -f "%U %S" -o "$work/cpu" "$@" > "$work/timed.out"; cpu=$(awk "{print \$1+\$2}" "$work/cpu")
     seconds=$(python3 -c "print(f'{$(date +%s.%N)-$start:.2f}')")
 }
 
@@ -74,17 +74,17 @@ prepare "$work/sqlite" "$work/sqlite/lgsp.db"
 timed "$lgsp" import --data-dir "$work/sqlite" --database "$work/sqlite/lgsp.db" \
     --dataset "$dataset" "$work/rows.csv"
 lgsp_sqlite=$seconds
-echo "   lgsp import          : $lgsp_sqlite s"
+echo "   lgsp import          : $lgsp_sqlite s (cpu $cpu s)"
 sqlite3 "$work/plain.db" "CREATE TABLE t ($plain_columns)"
 timed sqlite3 "$work/plain.db" ".mode csv" ".import --skip 1 $work/rows.csv t"
 plain_sqlite=$seconds
-echo "   sqlite3 .import      : $plain_sqlite s ($(sqlite3 "$work/plain.db" 'SELECT COUNT(*) FROM t') rows)"
+echo "   sqlite3 .import      : $plain_sqlite s (cpu $cpu s, $(sqlite3 "$work/plain.db" 'SELECT COUNT(*) FROM t') rows)"
 ratio "$lgsp_sqlite" "$plain_sqlite" "sqlite3"
 # A daily refresh: the same file again as a replace, with every row closed and reopened and
 # the change feed derived (no change, since no value differs) — must stay linear.
 timed "$lgsp" import --data-dir "$work/sqlite" --database "$work/sqlite/lgsp.db" \
     --dataset "$dataset" "$work/rows.csv"
-echo "   lgsp import again (replace over $rows current rows): $seconds s"
+echo "   lgsp import again (replace over $rows current rows): $seconds s (cpu $cpu s)"
 
 if [ -z "${SKIP_POSTGRES:-}" ]; then
     echo "== PostgreSQL"
@@ -95,10 +95,10 @@ if [ -z "${SKIP_POSTGRES:-}" ]; then
     timed "$lgsp" import --data-dir "$work/pg" --database "$pgurl/$pgdb" \
         --dataset "$dataset" "$work/rows.csv"
     lgsp_pg=$seconds
-    echo "   lgsp import          : $lgsp_pg s"
+    echo "   lgsp import          : $lgsp_pg s (cpu $cpu s)"
     psql -q "$pgurl/$plaindb" -c "CREATE TABLE t (ma BIGINT, ten TEXT, cap TEXT, ma_huyen TEXT, dan_so BIGINT, dien_tich DOUBLE PRECISION, thanh_lap DATE, cap_nhat TIMESTAMPTZ, hoat_dong BOOLEAN, ghi_chu TEXT)"
     timed psql -q "$pgurl/$plaindb" -c "\\copy t from '$work/rows.csv' csv header"
     plain_pg=$seconds
-    echo "   psql \\copy           : $plain_pg s ($(psql -tA "$pgurl/$plaindb" -c 'SELECT COUNT(*) FROM t') rows)"
+    echo "   psql \\copy           : $plain_pg s (cpu of psql $cpu s, $(psql -tA "$pgurl/$plaindb" -c 'SELECT COUNT(*) FROM t') rows)"
     ratio "$lgsp_pg" "$plain_pg" "psql"
 fi

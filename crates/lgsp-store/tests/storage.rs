@@ -717,8 +717,26 @@ async fn records_are_typed_and_readable_as_of_any_instant(store: &Store) {
     let mut with_null = row(349, "Duy Tiên");
     with_null[2] = CellValue::Null;
     with_null[8] = CellValue::Null;
+    // Values at the edges of each type's text and number forms come back exactly.
+    let edges = vec![
+        CellValue::Integer(i64::MAX),
+        CellValue::String("\"trích\" \\ dòng\nmới\t\u{1}😀".into()),
+        CellValue::Number(f64::INFINITY),
+        CellValue::Boolean(false),
+        CellValue::Date(day("0001-01-01")),
+        CellValue::Datetime(at("2025-07-01T01:00:00.123456Z")),
+        CellValue::Time(chrono::NaiveTime::from_hms_micro_opt(23, 59, 59, 250_000).unwrap()),
+        CellValue::Year(-44),
+        CellValue::Geopoint([-180.0, 1e-7]),
+    ];
+    let mut whole = edges.clone();
+    whole[0] = CellValue::Integer(i64::MIN);
+    whole[2] = CellValue::Number(5.0);
     let first = store
-        .replace_records(&table, &[row(347, "Phủ Lý"), with_null.clone()])
+        .replace_records(
+            &table,
+            &[row(347, "Phủ Lý"), with_null.clone(), edges.clone(), whole.clone()],
+        )
         .await
         .unwrap();
     let second = store
@@ -744,8 +762,8 @@ async fn records_are_typed_and_readable_as_of_any_instant(store: &Store) {
         .unwrap();
     assert_eq!(
         values(then),
-        vec![row(347, "Phủ Lý"), with_null],
-        "values come back typed, NULLs too"
+        vec![row(347, "Phủ Lý"), with_null, edges, whole],
+        "values come back typed, NULLs and edge values too"
     );
     let now = store
         .records(&table, &query(second, Vec::new()))
