@@ -376,6 +376,7 @@ impl GrantSource {
 
 /// A consumer system's access to a target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Grant {
     pub id: i64,
     pub consumer: SystemId,
@@ -386,8 +387,11 @@ pub struct Grant {
     /// Purposes this grant serves; the request's `LGSP-Purpose` must be one of them.
     pub purposes: Purposes,
     pub validity: Validity,
+    /// `status`, and the `reason` of a suspension or termination.
+    #[serde(flatten)]
     pub status: GrantStatus,
     /// Requests allowed per minute; `None` for no quota.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>, minimum = 1))]
     pub per_minute: Option<NonZeroU32>,
 }
 

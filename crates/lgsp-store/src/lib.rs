@@ -17,9 +17,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 mod agencies;
 mod catalog;
 mod clients;
+mod grants;
 mod imports;
 mod records;
 pub mod scratch;
+mod services;
 mod sessions;
 mod systems;
 mod translog;
@@ -31,11 +33,13 @@ pub use catalog::{
     StepChanges, Submission,
 };
 pub use clients::{Client, NewClient};
+pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant};
 pub use imports::{ImportJob, ImportOutcome};
 pub use records::{
     cell_text, Change, ChangeOp, ChangePage, ImportMode, Record, RecordImport, RecordTable,
     SchemaChange, SchemaConflict,
 };
+pub use services::{Service, ServiceCheck, ServiceEvent, ServiceFilter};
 pub use sessions::{Session, SessionKind};
 pub use systems::{System, SystemPatch};
 pub use translog::StoredCheckpoint;
