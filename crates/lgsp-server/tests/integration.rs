@@ -24,6 +24,7 @@ mod integration {
     mod queries;
     mod records;
     mod schemas;
+    mod services;
     mod transparency;
     mod web;
 }

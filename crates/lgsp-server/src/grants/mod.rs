@@ -118,7 +118,11 @@ impl Resolved {
         let checked = match &self.service {
             Some(service) => service_fields(asked, service.shareable_fields.as_slice()),
             None => {
-                let names: Vec<&str> = self.dataset_fields.iter().map(|(n, _)| n.as_str()).collect();
+                let names: Vec<&str> = self
+                    .dataset_fields
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect();
                 dataset_fields(asked, &names)
             }
         };
@@ -402,7 +406,9 @@ async fn resume(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<axum::Json<GrantRecord>, ApiError> {
-    Ok(axum::Json(take(&state, &caller, id, GrantStep::Resume).await?))
+    Ok(axum::Json(
+        take(&state, &caller, id, GrantStep::Resume).await?,
+    ))
 }
 
 /// Terminate an active or suspended grant (Q15.1.c; Decree 47 art. 44). Final. The reason is
@@ -524,8 +530,7 @@ async fn subscribe(
                 on: target.on,
                 fields,
                 purposes: body.purposes,
-                validity: Validity::new(lgsp_store::now(), None)
-                    .map_err(ApiError::internal)?,
+                validity: Validity::new(lgsp_store::now(), None).map_err(ApiError::internal)?,
                 per_minute: None,
                 source: GrantSource::Subscription,
             },

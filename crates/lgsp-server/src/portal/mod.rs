@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 mod catalog;
 mod preview;
+pub mod services;
 mod transparency;
 pub mod view;
 
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/static/app.css", get(stylesheet))
         .merge(catalog::routes())
+        .merge(services::routes())
 }
 
 #[derive(Template)]

@@ -176,12 +176,12 @@ async fn provider_system(state: &AppState, provider: &SystemId) -> Result<System
         .await
     {
         Ok(system) => Ok(system),
-        Err(StoreError::NotFound(_)) => Err(ApiError::new(ErrorCode::MissingReference).detail(
-            format!(
+        Err(StoreError::NotFound(_)) => {
+            Err(ApiError::new(ErrorCode::MissingReference).detail(format!(
                 "system {}/{} is not registered",
                 provider.agency, provider.code
-            ),
-        )),
+            )))
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -547,8 +547,12 @@ pub async fn check_now(
             &format!("conformance:{}", caller.name()),
         )
         .await?;
-    tracing::info!(service = service.id, passed = check.passed, readiness = readiness.as_str(),
-        "conformance checked");
+    tracing::info!(
+        service = service.id,
+        passed = check.passed,
+        readiness = readiness.as_str(),
+        "conformance checked"
+    );
     Ok(ConformanceReport { check, readiness })
 }
 
