@@ -16,6 +16,7 @@ mod integration {
     mod changes;
     mod clients;
     mod errors;
+    mod grants;
     mod identity;
     mod imports;
     mod operations;
