@@ -13,6 +13,7 @@ on_both_backends!(
     q7_2_registration_refuses_bad_input_and_changes_nothing,
     q7_2_lifecycle_steps_in_order_and_only_drafts_are_edited,
     q7_2_q21_3_conformance_check_calls_the_real_upstream,
+    q8_1_q15_1_c_console_registers_publishes_checks_and_suspends_with_a_reason,
 );
 
 /// Sở Tư pháp, the demo agency administrator's agency.
@@ -585,5 +586,229 @@ async fn q7_2_q21_3_conformance_check_calls_the_real_upstream(backend: Backend) 
     assert_eq!(response.status(), 200);
     let report: Value = run(good, admin.clone()).await.json().await.unwrap();
     assert_eq!(result(&report, "health")["passed"], false);
+    app.stop().await;
+}
+
+async fn q8_1_q15_1_c_console_registers_publishes_checks_and_suspends_with_a_reason(
+    backend: Backend,
+) {
+    use super::web::{browser, csrf_field, sign_in};
+    let app = spawn_app(backend).await;
+    let admin_token = app.token("agency-admin").await;
+    let base = upstream(true).await;
+    let response = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/agencies/{JUSTICE}/systems"),
+            Some(&admin_token),
+            &json!({
+                "code": "thu-nghiem", "name": "Hệ thống thử nghiệm", "security_level": 2,
+                "connection": {"model": "lgsp"}, "base_url": base,
+                "health_url": format!("{base}/health")
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+
+    let citizen = browser(&app);
+    sign_in(&app, &citizen, "citizen").await;
+    let page = citizen
+        .get(app.url("/console/services"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 403);
+
+    let web = browser(&app);
+    assert_eq!(sign_in(&app, &web, "agency-admin").await.status(), 303);
+    let page = web
+        .get(app.url("/console"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("/console/services") && page.contains("/console/grants"));
+    let page = web.get(app.url("/console/services")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Đăng ký dịch vụ mới"));
+    assert!(page.contains(&format!("value=\"{JUSTICE}/thu-nghiem\"")));
+    let csrf = csrf_field(&page);
+    let openapi = openapi("/khai-sinh").to_string();
+    let form = |upstream: String, csrf: String| {
+        vec![
+            ("csrf", csrf),
+            ("system", format!("{JUSTICE}/thu-nghiem")),
+            ("name", "Tra cứu khai sinh thử nghiệm".to_owned()),
+            ("code", "khai-sinh".to_owned()),
+            ("version", "v1".to_owned()),
+            ("upstream_url", upstream),
+            ("method_get", "on".to_owned()),
+            ("sharing_mode", "on_request".to_owned()),
+            ("shareable_fields", "/ho_ten\n/noi_sinh\n".to_owned()),
+            ("openapi", openapi.clone()),
+            ("docs", GUIDE.to_owned()),
+        ]
+    };
+
+    // A forged token changes nothing; an upstream elsewhere is refused in Vietnamese, the
+    // form keeps what was typed.
+    let forged = web
+        .post(app.url("/console/services"))
+        .form(&form(format!("{base}/api"), "forged".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(forged, 403, "csrf_token_invalid").await;
+    let refused = web
+        .post(app.url("/console/services"))
+        .form(&form("https://example.com/api".into(), csrf.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("phải nằm trên đúng máy chủ"), "{page}");
+    assert!(page.contains("Tra cứu khai sinh thử nghiệm"));
+    assert_eq!(service_count(&app, &admin_token).await, 0);
+
+    let created = web
+        .post(app.url("/console/services"))
+        .form(&form(format!("{base}/api"), csrf.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 303);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
+    let page = web
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Bản nháp") && page.contains("id=\"buoc-publish\""));
+    assert!(page.contains("Dịch vụ chưa được kiểm tra"));
+
+    let post = |path: String, fields: Vec<(&'static str, String)>| {
+        let web = &web;
+        let url = app.url(&path);
+        async move { web.post(url).form(&fields).send().await.unwrap() }
+    };
+    let published = post(
+        format!("/console/services/{id}/step"),
+        vec![("csrf", csrf.clone()), ("step", "publish".into())],
+    )
+    .await;
+    assert_eq!(published.status(), 303);
+    let again = post(
+        format!("/console/services/{id}/step"),
+        vec![("csrf", csrf.clone()), ("step", "publish".into())],
+    )
+    .await;
+    assert_eq!(again.status(), 409);
+    assert!(again
+        .text()
+        .await
+        .unwrap()
+        .contains("Không thể thực hiện bước này"));
+    let checked = post(
+        format!("/console/services/{id}/conformance"),
+        vec![("csrf", csrf.clone())],
+    )
+    .await;
+    assert_eq!(checked.status(), 303);
+    let page = web
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Đã công bố"));
+    assert!(page.contains("id=\"ket-qua-kiem-tra\""));
+    assert!(page.contains("Chưa đạt") && page.contains("Dịch vụ dùng http://"));
+
+    // Grants: the provider suspends with a reason; without one nothing changes.
+    let response = app
+        .send_json(
+            Method::POST,
+            "/api/v1/grants",
+            Some(&admin_token),
+            &json!({
+                "consumer": {"agency": "000.00.01.H35", "code": "thu-tuc-hanh-chinh"},
+                "target": {"kind": "service", "id": id},
+                "fields": ["/ho_ten"],
+                "purposes": ["TTHC"]
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let grant = response.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let page = web
+        .get(app.url("/console/grants"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("id=\"tam-dung-{grant}\"")));
+    let step = |name: &'static str, reason: &'static str| {
+        post(
+            format!("/console/grants/{grant}/step"),
+            vec![
+                ("csrf", csrf.clone()),
+                ("step", name.into()),
+                ("reason", reason.into()),
+            ],
+        )
+    };
+    let refused = step("suspend", "  ").await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("Thông tin nhập chưa hợp lệ"));
+    let status = || async {
+        app.get(&format!("/api/v1/grants/{grant}"), Some(&admin_token))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status().await, "active");
+    assert_eq!(step("suspend", "Bảo trì máy chủ").await.status(), 303);
+    let page = web
+        .get(app.url("/console/grants"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Tạm dừng") && page.contains("Lý do: Bảo trì máy chủ"));
+    assert!(page.contains(&format!("id=\"khoi-phuc-{grant}\"")));
+    assert_eq!(step("terminate", "Chấm dứt thỏa thuận").await.status(), 303);
+    assert_eq!(step("resume", "").await.status(), 409);
+    assert_eq!(status().await, "terminated");
+    let page = web
+        .get(app.url("/console/grants"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Đã chấm dứt") && !page.contains(&format!("id=\"khoi-phuc-{grant}\"")));
     app.stop().await;
 }
