@@ -109,7 +109,7 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
         if authorize(actor, Action::Read, draft).is_ok() {
             items.push(NavItem {
                 href: "/console/services",
-                label: "Dịch vụ chia sẻ",
+                label: "Quản lý dịch vụ",
                 hint: "Đăng ký, công bố dịch vụ, hướng dẫn kết nối, kiểm tra đáp ứng kỹ thuật",
             });
         }
