@@ -767,6 +767,22 @@ mod tests {
     }
 
     #[test]
+    fn grants_serialise_with_a_flat_status_and_read_back() {
+        let grant = Grant {
+            status: GrantStatus::Suspended {
+                reason: reason("Bảo trì"),
+            },
+            ..grant(4)
+        };
+        let json = serde_json::to_value(&grant).unwrap();
+        assert_eq!(json["status"], "suspended");
+        assert_eq!(json["reason"], "Bảo trì");
+        assert_eq!(json["per_minute"], 2);
+        assert_eq!(json["target"]["kind"], "service");
+        assert_eq!(serde_json::from_value::<Grant>(json).unwrap(), grant);
+    }
+
+    #[test]
     fn validity_ends_after_it_starts() {
         let start = at("2026-01-01T00:00:00Z");
         assert!(Validity::new(start, Some(start)).is_err());
