@@ -6,12 +6,14 @@
 
 pub mod agency;
 pub mod catalog;
+pub mod conformance;
 pub mod exchange;
 pub mod identity;
 pub mod policy;
 pub mod proposal;
 pub mod quality;
 pub mod record_query;
+pub mod service;
 pub mod system;
 pub mod table_schema;
 pub mod text;
@@ -20,6 +22,7 @@ pub use agency::{AgencyCode, AgencyKind, Email, FocalOfficer, NewAgency, Phone};
 pub use identity::{Password, Role, RoleAssignment, Username};
 pub use policy::{authorize, may_see_personal_fields, Action, Actor, Denial, Resource};
 pub use system::{
-    ConnectionModel, Findings, HttpUrl, NewSystem, Readiness, SecurityLevel, SystemCode, SystemId,
+    ConnectionModel, Findings, HttpUrl, NewSystem, Origin, Readiness, SecurityLevel, SystemCode,
+    SystemId,
 };
 pub use text::{ParseError, Text};

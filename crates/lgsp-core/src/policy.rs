@@ -95,6 +95,22 @@ pub enum Resource<'a> {
         owner: &'a AgencyCode,
         access: crate::catalog::AccessLevel,
     },
+    /// A service of a provider agency (Q7.2, Q8.1). Published services, their OpenAPI
+    /// documents and connection guides are public (Q12); drafts and retired ones are the
+    /// provider's.
+    Service {
+        owner: &'a AgencyCode,
+        published: bool,
+    },
+    /// A grant on a provider agency's service or dataset to a consumer agency's system
+    /// (Q13.1, Q15.1.c). The provider grants, suspends and terminates; both sides see it.
+    Grant {
+        provider: &'a AgencyCode,
+        consumer: &'a AgencyCode,
+    },
+    /// A consumer system's subscription to a resource shared by default (Decree 47's *chia sẻ
+    /// mặc định*): the system itself, its agency's administrator or the operator subscribe.
+    Subscription { consumer: &'a SystemId },
     /// Security events, e.g. refused state-secret registrations (Q1.2, Q20).
     SecurityEvents,
     /// The signed-in console.
@@ -227,6 +243,39 @@ fn allows(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
             operator || actor.agency_admin_of(owner)
         }
         (Resource::ErrorReports { .. }, _) => false,
+        (
+            Resource::Service {
+                published: true, ..
+            },
+            Read,
+        ) => true,
+        (Resource::Service { owner, .. }, Read) => {
+            operator || actor.is(Role::Auditor) || actor.agency_admin_of(owner)
+        }
+        // Assess: run the conformance check, whose findings are measured, not declared.
+        (Resource::Service { owner, .. }, Create | Update | Assess) => {
+            operator || actor.agency_admin_of(owner)
+        }
+        (Resource::Service { .. }, Revoke) => false,
+
+        (Resource::Grant { provider, consumer }, Read) => {
+            operator
+                || actor.is(Role::Auditor)
+                || actor.agency_admin_of(provider)
+                || actor.agency_admin_of(consumer)
+                || matches!(actor, Actor::System(system) if &system.agency == consumer)
+        }
+        (Resource::Grant { provider, .. }, Create | Update) => {
+            operator || actor.agency_admin_of(provider)
+        }
+        (Resource::Grant { .. }, _) => false,
+
+        (Resource::Subscription { consumer }, Create) => {
+            operator
+                || actor.agency_admin_of(&consumer.agency)
+                || matches!(actor, Actor::System(system) if system == consumer)
+        }
+        (Resource::Subscription { .. }, _) => false,
 
         (Resource::SecurityEvents, Read) => operator || actor.is(Role::Auditor),
         (Resource::SecurityEvents, _) => false,
@@ -337,6 +386,29 @@ mod tests {
         reports(other-open) update . . Y . . . .
         reports(open)    revoke  . . . . . . .
         reports(open)    assess  . . . . . . .
+        service(own-published) read   Y Y Y Y Y Y Y
+        service(own-draft) read  . . Y . Y Y .
+        service(other-draft) read . . Y . Y . .
+        service(own-draft) create . . Y . . Y .
+        service(other-draft) create . . Y . . . .
+        service(own-draft) update . . Y . . Y .
+        service(other-published) update . . Y . . . .
+        service(own-published) assess . . Y . . Y .
+        service(other-published) assess . . Y . . . .
+        service(own-published) revoke . . . . . . .
+        grant(own-provides) read  . . Y . Y Y .
+        grant(own-consumes) read  . . Y . Y Y Y
+        grant(others) read        . . Y . Y . .
+        grant(own-provides) create . . Y . . Y .
+        grant(own-consumes) create . . Y . . . .
+        grant(others) create      . . Y . . . .
+        grant(own-provides) update . . Y . . Y .
+        grant(own-consumes) update . . Y . . . .
+        grant(own-provides) revoke . . . . . . .
+        subscription(own-system) create . . Y . . Y Y
+        subscription(own-other-system) create . . Y . . Y .
+        subscription(other-system) create . . Y . . . .
+        subscription(own-system) read . . . . . . .
         security-events  read    . . Y . Y . .
         console          read    . Y Y Y Y Y .
         console          update  . . . . . . .
@@ -348,6 +420,14 @@ mod tests {
         let other = code(OTHER);
         let colleague = Username::parse("colleague").unwrap();
         let admin = Username::parse("admin").unwrap();
+        let system_of = |agency: &AgencyCode, code: &str| SystemId {
+            agency: agency.clone(),
+            code: SystemCode::parse(code).unwrap(),
+        };
+        // The matrix's system actor is `mot-cua` of the agency "own".
+        let own_system = system_of(&own, "mot-cua");
+        let own_other_system = system_of(&own, "bao-cao");
+        let other_system = system_of(&other, "mot-cua");
         for line in MATRIX.lines().map(str::trim).filter(|l| !l.is_empty()) {
             let cells: Vec<&str> = line.split_whitespace().collect();
             let (resource_name, action_name, expected) = (cells[0], cells[1], &cells[2..]);
@@ -426,6 +506,43 @@ mod tests {
                     owner: &other,
                     access: crate::catalog::AccessLevel::Open,
                 },
+                "service(own-published)" => Resource::Service {
+                    owner: &own,
+                    published: true,
+                },
+                "service(own-draft)" => Resource::Service {
+                    owner: &own,
+                    published: false,
+                },
+                "service(other-draft)" => Resource::Service {
+                    owner: &other,
+                    published: false,
+                },
+                "service(other-published)" => Resource::Service {
+                    owner: &other,
+                    published: true,
+                },
+                "grant(own-provides)" => Resource::Grant {
+                    provider: &own,
+                    consumer: &other,
+                },
+                "grant(own-consumes)" => Resource::Grant {
+                    provider: &other,
+                    consumer: &own,
+                },
+                "grant(others)" => Resource::Grant {
+                    provider: &other,
+                    consumer: &other,
+                },
+                "subscription(own-system)" => Resource::Subscription {
+                    consumer: &own_system,
+                },
+                "subscription(own-other-system)" => Resource::Subscription {
+                    consumer: &own_other_system,
+                },
+                "subscription(other-system)" => Resource::Subscription {
+                    consumer: &other_system,
+                },
                 "security-events" => Resource::SecurityEvents,
                 "console" => Resource::Console,
                 other => panic!("unknown resource {other}"),
@@ -476,8 +593,8 @@ mod tests {
     }
 
     proptest! {
-        /// Nothing an agency administrator does reaches into another agency's systems, clients
-        /// or staff.
+        /// Nothing an agency administrator does reaches into another agency's systems, clients,
+        /// staff, services or the grants on them.
         #[test]
         fn agency_admin_never_writes_to_another_agency(
             own_group in 0u8..50, other_group in 50u8..99, role in any_role(), action in any_action()
@@ -487,30 +604,43 @@ mod tests {
             let other = code(&format!("000.00.{other_group:02}.H35"));
             let admin = Actor::Person {
                 username: Username::parse("admin").unwrap(),
-                assignment: RoleAssignment::new(Role::AgencyAdmin, Some(own)).unwrap(),
+                assignment: RoleAssignment::new(Role::AgencyAdmin, Some(own.clone())).unwrap(),
             };
             for resource in [
                 Resource::Agency(Some(&other)),
                 Resource::System(Some(&other)),
                 Resource::Client(Some(&other)),
                 Resource::User { agency: Some(&other), role: Some(role), username: None },
+                Resource::Service { owner: &other, published: true },
+                Resource::Grant { provider: &other, consumer: &own },
             ] {
                 prop_assert_eq!(authorize(&admin, action, resource), Err(Denial::Forbidden));
             }
         }
 
-        /// The only thing open to anonymous callers is reading the agency registry.
+        /// The only things open to anonymous callers are reading the agency registry and
+        /// published services.
         #[test]
-        fn anonymous_reads_only_the_agency_registry(action in any_action(), group in 0u8..99) {
+        fn anonymous_reads_only_the_agency_registry(
+            action in any_action(), group in 0u8..99, published in any::<bool>()
+        ) {
             let agency = code(&format!("000.00.{group:02}.H35"));
+            let system = SystemId { agency: agency.clone(), code: SystemCode::parse("x").unwrap() };
             for resource in [
                 Resource::Agency(Some(&agency)),
                 Resource::System(Some(&agency)),
                 Resource::Client(Some(&agency)),
                 Resource::User { agency: Some(&agency), role: None, username: None },
+                Resource::Service { owner: &agency, published },
+                Resource::Grant { provider: &agency, consumer: &agency },
+                Resource::Subscription { consumer: &system },
                 Resource::Console,
             ] {
-                let expected = matches!((resource, action), (Resource::Agency(_), Action::Read));
+                let expected = matches!(
+                    (resource, action),
+                    (Resource::Agency(_), Action::Read)
+                        | (Resource::Service { published: true, .. }, Action::Read)
+                );
                 prop_assert_eq!(authorize(&Actor::Anonymous, action, resource).is_ok(), expected);
             }
         }

@@ -102,6 +102,48 @@ impl HttpUrl {
             .unwrap_or_default()
             .to_ascii_lowercase()
     }
+
+    /// Scheme, lower-cased host and port (the scheme's default when absent): two URLs reach
+    /// the same server exactly when their origins are equal (RFC 6454).
+    pub fn origin(&self) -> Origin {
+        let (scheme, _) = self.0.split_once("://").unwrap_or(("http", ""));
+        let scheme = scheme.to_ascii_lowercase();
+        let authority = self.authority();
+        let default_port = if scheme == "https" { 443 } else { 80 };
+        // An IPv6 literal keeps its brackets; the port follows the closing one.
+        let (host, port) = match authority.rfind(':') {
+            Some(colon) if !authority[colon..].contains(']') => {
+                let port = &authority[colon + 1..];
+                (
+                    authority[..colon].to_owned(),
+                    // An unparsable port cannot equal any registered one.
+                    port.parse::<u16>().ok().map(u32::from).unwrap_or(u32::MAX),
+                )
+            }
+            _ => (authority.clone(), default_port),
+        };
+        Origin { scheme, host, port }
+    }
+
+    /// Whether the URL has a query part.
+    pub fn has_query(&self) -> bool {
+        self.0.contains('?')
+    }
+}
+
+/// Where a URL leads: scheme, host and port (see [`HttpUrl::origin`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub scheme: String,
+    pub host: String,
+    /// `u32::MAX` for a port that is not a number.
+    pub port: u32,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
 }
 
 /// How a system connects for sharing (Q9): through the LGSP gateway, or over another existing
@@ -299,5 +341,19 @@ mod tests {
         assert!(SystemCode::parse("mot-cua.v2").is_ok());
         assert!(SystemCode::parse("-x").is_err());
         assert!(SystemCode::parse("a/b").is_err());
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_effective_port() {
+        let origin = |u: &str| HttpUrl::parse(u).unwrap().origin();
+        assert_eq!(origin("https://A.vn/x"), origin("https://a.vn:443/y?z"));
+        assert_eq!(origin("http://a.vn"), origin("http://a.vn:80"));
+        assert_ne!(origin("http://a.vn"), origin("https://a.vn"));
+        assert_ne!(origin("https://a.vn:8443"), origin("https://a.vn"));
+        assert_ne!(origin("https://a.vn.evil.com"), origin("https://a.vn"));
+        assert_eq!(origin("http://[::1]:8080/x").host, "[::1]");
+        assert_eq!(origin("http://[::1]:8080/x").port, 8080);
+        assert_eq!(origin("http://[::1]/x").port, 80);
+        assert_eq!(origin("http://127.0.0.1:0x50/").port, u32::MAX);
     }
 }

@@ -25,8 +25,8 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::keys::Keyring;
 use crate::settings::Settings;
 use crate::{
-    agencies, auth, catalog, ckan, clients, console, datasets, error_reports, notifications, ops,
-    portal, security, systems, transparency, users,
+    agencies, auth, catalog, ckan, clients, console, datasets, error_reports, grants,
+    notifications, ops, portal, security, services, systems, transparency, users,
 };
 
 /// What every handler can reach.
@@ -74,6 +74,8 @@ impl AppState {
         (name = "security", description = "Security events for the auditor (Q1.2, Q20)"),
         (name = "datasets", description = "Hosted records of datasets: schema, imports, reads as of any instant"),
         (name = "error-reports", description = "Error reports on datasets, tracked to resolution by the owner agency (Q16.2.c)"),
+        (name = "services", description = "Services of provider systems behind the gateway: registration, lifecycle, OpenAPI, connection guides, conformance checks (Q7.2, Q8.1, Q21.3)"),
+        (name = "grants", description = "Grants of consumer systems on services and hosted datasets, subscriptions to resources shared by default, suspension and termination (Q13.1, Q8.4, Q15.1.c)"),
         (name = "transparency", description = "The transparency log: entries with inclusion proofs, consistency proofs (Q4, Q6.4)"),
         (name = "operations", description = "Probes"),
     )
@@ -117,6 +119,8 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         .merge(security::routes())
         .merge(datasets::routes())
         .merge(error_reports::routes())
+        .merge(services::routes())
+        .merge(grants::routes())
         .merge(transparency::routes::api_routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
@@ -239,6 +243,7 @@ pub async fn run(
             state.store.clone(),
             state.settings.change_retention_days,
         )),
+        tokio::spawn(prune_grant_usage(state.store.clone())),
     ];
     // The client's address is needed to limit error reports sent without signing in.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -260,6 +265,18 @@ async fn prune_changes(store: Store, days: u32) {
             Ok(count) if count > 0 => tracing::info!(count, "old dataset changes pruned"),
             Ok(_) => {}
             Err(error) => tracing::warn!(error = ?error, "could not prune dataset changes"),
+        }
+    }
+}
+
+/// Forgets grants' quota counters older than an hour, every hour: quotas count per minute.
+async fn prune_grant_usage(store: Store) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let before = chrono::Utc::now() - chrono::Duration::hours(1);
+        if let Err(error) = store.prune_grant_usage(before).await {
+            tracing::warn!(error = ?error, "could not prune quota counters");
         }
     }
 }

@@ -105,6 +105,18 @@ error_codes! {
         "Error reports sent without signing in are limited per client address and minute (`error_reports_per_minute`): wait for `Retry-After` seconds, or sign in.");
     InvalidTransition = (CONFLICT, "invalid_transition", "Step not allowed in this state",
         "The workflow step cannot be taken from the object's current state (e.g. approving a proposal that has not been forwarded); `detail` names both.");
+    UpstreamNotAllowed = (UNPROCESSABLE_ENTITY, "upstream_not_allowed", "Upstream not on the provider's system",
+        "A service's upstream URL must be on the scheme, host and port of its provider system's registered base URL (the gateway is never an open proxy), and have no query; `detail` names the expected origin. Register or correct the system first; nothing was changed.");
+    InvalidOpenapi = (UNPROCESSABLE_ENTITY, "invalid_openapi", "Invalid OpenAPI document",
+        "A service's `openapi` must be an OpenAPI 3.0.x or 3.1.x document (JSON) with `info.title`, `info.version` and a `paths` object; `detail` names the first problem. Nothing was changed.");
+    NotEditable = (CONFLICT, "not_editable", "No longer editable",
+        "Only a draft service can be edited. A published service keeps its registration: register a new version instead.");
+    FieldNotShared = (UNPROCESSABLE_ENTITY, "field_not_shared", "Field not shared",
+        "A grant names a field the provider does not share: for a service, a JSON pointer not equal to or inside one of its `shareable_fields`; for a dataset, a name that is not a field of its Table Schema. `detail` names it; nothing was changed.");
+    NotSubscribable = (CONFLICT, "not_subscribable", "Not shared by default",
+        "Only services and datasets whose sharing mode is `default` (chia sẻ mặc định) take subscriptions. `on_request` ones need a sharing request approved by the provider; `open` ones need no grant.");
+    TargetUnavailable = (CONFLICT, "target_unavailable", "Target cannot be granted",
+        "The grant's target takes no new grants now: a retired service, a service that is not published (subscriptions), or a dataset without hosted records or without any non-personal field to share by default; `detail` says which.");
     InvalidAttachment = (UNPROCESSABLE_ENTITY, "invalid_attachment", "Invalid attachment",
         "The uploaded document is missing, empty or not of the required type (an official letter must be a PDF).");
     MalformedMultipart = (BAD_REQUEST, "malformed_multipart", "Malformed multipart body",

@@ -17,6 +17,7 @@ mod integration {
     mod clients;
     mod error_reports;
     mod errors;
+    mod grants;
     mod identity;
     mod imports;
     mod operations;
@@ -25,6 +26,7 @@ mod integration {
     mod queries;
     mod records;
     mod schemas;
+    mod services;
     mod transparency;
     mod web;
 }

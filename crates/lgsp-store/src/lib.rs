@@ -18,9 +18,11 @@ mod agencies;
 mod catalog;
 mod clients;
 mod error_reports;
+mod grants;
 mod imports;
 mod records;
 pub mod scratch;
+mod services;
 mod sessions;
 mod systems;
 mod translog;
@@ -33,11 +35,13 @@ pub use catalog::{
 };
 pub use clients::{Client, NewClient};
 pub use error_reports::{ErrorReport, NewErrorReport, Notice};
+pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant};
 pub use imports::{ImportJob, ImportOutcome};
 pub use records::{
     cell_text, Change, ChangeOp, ChangePage, ImportMode, Record, RecordImport, RecordTable,
     SchemaChange, SchemaConflict,
 };
+pub use services::{Service, ServiceCheck, ServiceEvent, ServiceFilter};
 pub use sessions::{Session, SessionKind};
 pub use systems::{System, SystemPatch};
 pub use translog::StoredCheckpoint;

@@ -60,6 +60,7 @@ async fn story(store: Store) {
     q5_2_q5_4_catalog_changes_only_by_decision_from_its_effective_date(&store).await;
     records_are_typed_and_readable_as_of_any_instant(&store).await;
     records_answer_the_query_language(&store).await;
+    q13_1_services_grants_and_quotas(&store).await;
     q4_transparency_log_appends_in_batches_and_proves(&store).await;
     q16_2_c_error_reports_move_once_and_notify(&store).await;
     store.close().await;
@@ -735,7 +736,12 @@ async fn records_are_typed_and_readable_as_of_any_instant(store: &Store) {
     let first = store
         .replace_records(
             &table,
-            &[row(347, "Phủ Lý"), with_null.clone(), edges.clone(), whole.clone()],
+            &[
+                row(347, "Phủ Lý"),
+                with_null.clone(),
+                edges.clone(),
+                whole.clone(),
+            ],
         )
         .await
         .unwrap();
@@ -1280,4 +1286,251 @@ async fn q16_2_c_error_reports_move_once_and_notify(store: &Store) {
         store.error_report(&TrackingCode::from_entropy(1)).await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+/// Services and grants as the gateway will read them: find by path, grants of a consumer on a
+/// target, status steps with their history, quotas counted atomically.
+async fn q13_1_services_grants_and_quotas(store: &Store) {
+    use lgsp_core::exchange::{
+        GrantFields, GrantSource, GrantStatus, PurposeCode, Purposes, Target, Validity,
+    };
+    use lgsp_core::service::{
+        LifecycleStep, OpenApiDocument, ServiceCode, ServiceDocs, ServiceSpec, ServiceState,
+        ServiceVersion,
+    };
+    use lgsp_store::{GrantFilter, GrantOn, NewGrant, ServiceFilter};
+    use std::num::NonZeroU32;
+
+    let provider = SystemId {
+        agency: code("000.00.05.H35"),
+        code: SystemCode::parse("ho-tich").unwrap(),
+    };
+    let consumer = SystemId {
+        agency: code("000.00.00.H35"),
+        code: SystemCode::parse("ho-tich").unwrap(),
+    };
+    let spec = ServiceSpec {
+        code: ServiceCode::parse("tra-cuu-khai-sinh").unwrap(),
+        version: ServiceVersion::parse("v1").unwrap(),
+        name: Text::parse("Tra cứu thông tin khai sinh").unwrap(),
+        upstream_url: HttpUrl::parse("https://motcua.hanam.gov.vn/lgsp").unwrap(),
+        methods: serde_json::from_value(serde_json::json!(["GET"])).unwrap(),
+        openapi: OpenApiDocument::parse(serde_json::json!({
+            "openapi": "3.1.0",
+            "info": {"title": "Khai sinh", "version": "1"},
+            "paths": {"/khai-sinh": {"get": {}}}
+        }))
+        .unwrap(),
+        shareable_fields: serde_json::from_value(serde_json::json!(["/ho_ten", "/ngay_sinh"]))
+            .unwrap(),
+        sharing_mode: lgsp_core::catalog::SharingMode::OnRequest,
+        docs: ServiceDocs::parse("Gọi GET /khai-sinh?so=…").unwrap(),
+        classification: Default::default(),
+    };
+    let service = store
+        .insert_service(&provider, &spec, "operator")
+        .await
+        .unwrap();
+    assert_eq!(service.state, ServiceState::Draft);
+    assert_eq!(
+        service.upstream().unwrap().as_str(),
+        "https://motcua.hanam.gov.vn/lgsp"
+    );
+    assert!(matches!(
+        store.insert_service(&provider, &spec, "operator").await,
+        Err(StoreError::Conflict(_))
+    ));
+    let found = store
+        .find_service(&provider, &spec.code, &spec.version)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, service);
+    assert!(store
+        .find_service(&consumer, &spec.code, &spec.version)
+        .await
+        .unwrap()
+        .is_none());
+
+    let published = store
+        .move_service(
+            service.id,
+            ServiceState::Draft,
+            LifecycleStep::Publish,
+            ServiceState::Published,
+            "operator",
+        )
+        .await
+        .unwrap();
+    assert_eq!(published.state, ServiceState::Published);
+    assert!(published.published_at.is_some());
+    // A second, concurrent publish finds the state moved: nothing changes.
+    assert!(matches!(
+        store
+            .move_service(
+                service.id,
+                ServiceState::Draft,
+                LifecycleStep::Publish,
+                ServiceState::Published,
+                "x"
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .replace_draft_service(service.id, &spec, "operator")
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let events = store.service_events(service.id).await.unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].to_state, ServiceState::Published);
+    let listed = store
+        .list_services(&ServiceFilter {
+            state: Some(ServiceState::Published),
+            ..ServiceFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+
+    // A system whose base URL moved no longer covers the upstream: the gateway must refuse.
+    store
+        .update_system(
+            &provider.agency,
+            &provider.code,
+            &SystemPatch {
+                base_url: Some(HttpUrl::parse("https://hotich-moi.hanam.gov.vn").unwrap()),
+                ..SystemPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(store
+        .get_service(service.id)
+        .await
+        .unwrap()
+        .upstream()
+        .is_err());
+
+    let fields = |f: &[&str]| GrantFields::new(f.iter().map(|s| s.to_string()).collect()).unwrap();
+    let purposes = Purposes::new(vec![PurposeCode::parse("TTHC").unwrap()]).unwrap();
+    let start = lgsp_store::now();
+    let new_grant = NewGrant {
+        consumer: consumer.clone(),
+        provider: provider.agency.clone(),
+        on: GrantOn::Service(service.id),
+        fields: fields(&["/ho_ten"]),
+        purposes: purposes.clone(),
+        validity: Validity::new(start, None).unwrap(),
+        per_minute: NonZeroU32::new(2),
+        source: GrantSource::Direct,
+    };
+    let grant = store.insert_grant(&new_grant, "operator").await.unwrap();
+    assert_eq!(grant.grant.status, GrantStatus::Active);
+    assert_eq!(grant.grant.target, service.target());
+    let dataset = lgsp_core::catalog::DatasetId::parse("don-vi-hanh-chinh").unwrap();
+    let on_dataset = store
+        .insert_grant(
+            &NewGrant {
+                on: GrantOn::Dataset(dataset.clone()),
+                fields: fields(&["ma", "ten"]),
+                per_minute: None,
+                source: GrantSource::Request { id: 7 },
+                ..new_grant.clone()
+            },
+            "operator",
+        )
+        .await
+        .unwrap();
+    assert_eq!(on_dataset.source, GrantSource::Request { id: 7 });
+    // A grant on a dataset without records is refused by the database itself.
+    assert!(store
+        .insert_grant(
+            &NewGrant {
+                on: GrantOn::Dataset(lgsp_core::catalog::DatasetId::parse("khong-co").unwrap()),
+                ..new_grant.clone()
+            },
+            "operator",
+        )
+        .await
+        .is_err());
+
+    let for_service = store
+        .grants_for(&consumer, &service.target())
+        .await
+        .unwrap();
+    assert_eq!(
+        for_service.iter().map(|g| g.id).collect::<Vec<_>>(),
+        [grant.grant.id]
+    );
+    let for_dataset = store
+        .grants_for(&consumer, &Target::Dataset { id: dataset })
+        .await
+        .unwrap();
+    assert_eq!(for_dataset.len(), 1);
+    assert!(store
+        .grants_for(&provider, &service.target())
+        .await
+        .unwrap()
+        .is_empty());
+
+    let reason = Text::parse("Bảo trì hệ thống").unwrap();
+    let suspended = GrantStatus::Suspended { reason };
+    let moved = store
+        .move_grant(grant.grant.id, &GrantStatus::Active, &suspended, "operator")
+        .await
+        .unwrap();
+    assert_eq!(moved.grant.status, suspended);
+    assert!(matches!(
+        store
+            .move_grant(grant.grant.id, &GrantStatus::Active, &suspended, "operator")
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let history = store.grant_events(grant.grant.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1].reason.as_deref(), Some("Bảo trì hệ thống"));
+    let suspended_only = store
+        .list_grants(&GrantFilter {
+            status: Some("suspended".into()),
+            provider: Some(provider.agency.clone()),
+            ..GrantFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(suspended_only.len(), 1);
+
+    // Quotas: two requests a minute, counted atomically; the next minute starts again.
+    let id = grant.grant.id;
+    let minute = chrono::DateTime::parse_from_rfc3339("2026-06-01T10:00:05Z")
+        .unwrap()
+        .to_utc();
+    assert!(store
+        .take_quota(id, grant.grant.per_minute, minute)
+        .await
+        .unwrap());
+    assert!(store
+        .take_quota(id, grant.grant.per_minute, minute)
+        .await
+        .unwrap());
+    assert!(!store
+        .take_quota(id, grant.grant.per_minute, minute)
+        .await
+        .unwrap());
+    let usage = store
+        .grant_usage(&[id, on_dataset.grant.id], minute)
+        .await
+        .unwrap();
+    assert_eq!(usage.get(&id), Some(&2));
+    assert_eq!(usage.get(&on_dataset.grant.id), None);
+    let next = minute + chrono::Duration::seconds(60);
+    assert!(store
+        .take_quota(id, grant.grant.per_minute, next)
+        .await
+        .unwrap());
+    assert_eq!(store.prune_grant_usage(next).await.unwrap(), 1);
+    assert!(store.grant_usage(&[id], minute).await.unwrap().is_empty());
+    assert!(store.grant_usage(&[], minute).await.unwrap().is_empty());
 }

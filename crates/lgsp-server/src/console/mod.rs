@@ -13,7 +13,9 @@ use lgsp_core::{Action, Actor, Resource, Role};
 use lgsp_store::Proposal;
 
 mod error_reports;
+mod grants;
 mod imports;
+mod services;
 
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -31,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/notifications", get(notifications))
         .merge(imports::routes())
         .merge(error_reports::routes())
+        .merge(services::routes())
+        .merge(grants::routes())
 }
 
 /// The page to answer instead when the caller may not see `resource`: anonymous visitors are
@@ -43,16 +47,63 @@ fn refusal(state: &AppState, caller: &Caller, resource: Resource<'_>) -> Option<
         .authorize(Action::Read, Resource::Console)
         .and_then(|()| caller.authorize(Action::Read, resource))
         .err()
-        .map(|_| {
-            render(
-                StatusCode::FORBIDDEN,
-                &MessagePage {
-                    shell: Shell::new(&state.platform_name(), caller),
-                    heading: "Không có quyền truy cập",
-                    message: "Vai trò của bạn không được xem trang này.",
-                },
-            )
-        })
+        .map(|_| forbidden(state, caller))
+}
+
+/// The page telling a signed-in person their role does not open this page.
+fn forbidden(state: &AppState, caller: &Caller) -> Response {
+    render(
+        StatusCode::FORBIDDEN,
+        &MessagePage {
+            shell: Shell::new(&state.platform_name(), caller),
+            heading: "Không có quyền truy cập",
+            message: "Vai trò của bạn không được xem trang này.",
+        },
+    )
+}
+
+/// What a person reads when an action of the console is refused: one Vietnamese sentence per
+/// problem code, the technical detail beside it.
+fn problem_vi(code: crate::error::ErrorCode) -> &'static str {
+    use crate::error::ErrorCode::*;
+    match code {
+        UpstreamNotAllowed => "Địa chỉ dịch vụ (upstream) phải nằm trên đúng máy chủ (giao thức, tên miền, cổng) của hệ thống đã đăng ký và không có tham số truy vấn.",
+        InvalidOpenapi => "Tài liệu OpenAPI chưa hợp lệ: cần OpenAPI 3.0 hoặc 3.1 có info.title, info.version và paths.",
+        InvalidBody | UnknownField | InvalidRequest | InvalidParameter | MalformedJson => "Thông tin nhập chưa hợp lệ.",
+        Forbidden => "Bạn không có quyền thực hiện thao tác này.",
+        Conflict => "Thao tác trùng với dữ liệu đã có.",
+        MissingReference | ResourceNotFound => "Đối tượng được chọn không tồn tại.",
+        StateSecretNotAllowed => "Nền tảng không tiếp nhận dữ liệu thuộc bí mật nhà nước.",
+        InvalidTransition => "Không thể thực hiện bước này ở trạng thái hiện tại.",
+        NotEditable => "Dịch vụ đã công bố nên không sửa được; hãy đăng ký phiên bản mới.",
+        FieldNotShared => "Có trường dữ liệu không thuộc danh sách được chia sẻ.",
+        _ => "Không thực hiện được yêu cầu.",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/problem.html")]
+struct ProblemPage {
+    shell: Shell,
+    message: &'static str,
+    detail: Option<String>,
+    back: String,
+}
+
+/// The page answering a refused console action, with the API's status.
+fn problem_page(state: &AppState, caller: &Caller, error: &ApiError, back: String) -> Response {
+    let status = error.code().status();
+    render(
+        status,
+        &ProblemPage {
+            shell: Shell::new(&state.platform_name(), caller),
+            message: problem_vi(error.code()),
+            detail: (!status.is_server_error())
+                .then(|| error.detail_text().map(str::to_owned))
+                .flatten(),
+            back,
+        },
+    )
 }
 
 #[derive(Template)]

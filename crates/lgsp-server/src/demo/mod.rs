@@ -22,6 +22,7 @@ use crate::auth::secrets::{random_token, sha256_hex};
 pub mod catalog;
 pub mod province;
 mod records;
+mod services;
 
 /// The shape DESIGN.md gives the credentials file.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -128,6 +129,7 @@ pub async fn load(store: &Store, data_dir: &Path) -> anyhow::Result<PathBuf> {
         store.seed_entry(&demo.entry, &decision).await?;
     }
     records::load(store).await?;
+    services::load(store).await?;
 
     for (username, full_name, role, agency) in ACCOUNTS {
         ensure_account(store, &mut credentials, username, full_name, role, agency).await?;

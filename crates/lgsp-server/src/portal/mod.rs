@@ -15,6 +15,7 @@ use serde::Deserialize;
 mod catalog;
 pub mod error_reports;
 mod preview;
+pub mod services;
 mod transparency;
 pub mod view;
 
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(stylesheet))
         .merge(catalog::routes())
         .merge(error_reports::routes())
+        .merge(services::routes())
 }
 
 #[derive(Template)]

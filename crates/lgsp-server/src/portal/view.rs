@@ -127,6 +127,35 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
             hint: "Phản ánh của người dân, cơ quan về sai sót trong dữ liệu của cơ quan",
         });
     }
+    // Services and grants of the person's own agency (the operator and the auditor see all).
+    let own_agency = match actor {
+        Actor::Person { assignment, .. } => assignment.agency(),
+        _ => None,
+    };
+    if let Some(agency) = own_agency {
+        let draft = Resource::Service {
+            owner: agency,
+            published: false,
+        };
+        if authorize(actor, Action::Read, draft).is_ok() {
+            items.push(NavItem {
+                href: "/console/services",
+                label: "Quản lý dịch vụ",
+                hint: "Đăng ký, công bố dịch vụ, hướng dẫn kết nối, kiểm tra đáp ứng kỹ thuật",
+            });
+        }
+        let grants = Resource::Grant {
+            provider: agency,
+            consumer: agency,
+        };
+        if authorize(actor, Action::Read, grants).is_ok() {
+            items.push(NavItem {
+                href: "/console/grants",
+                label: "Quyền khai thác",
+                hint: "Quyền khai thác dữ liệu đã cấp: tạm dừng, khôi phục, chấm dứt",
+            });
+        }
+    }
     items.push(NavItem {
         href: "/console/imports",
         label: "Nhập dữ liệu",

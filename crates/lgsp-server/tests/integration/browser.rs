@@ -580,3 +580,132 @@ async fn browser_q16_2_c_citizen_reports_an_error_and_the_owner_fixes_it() {
     screenshot(browser, "34-phan-anh-da-sua").await;
     run.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromium-driver: run with --ignored browser"]
+async fn browser_q8_1_q15_1_c_services_are_public_and_grants_suspended_with_a_reason() {
+    let run = open_browser().await;
+    let (app, browser) = (&run.app, &run.browser);
+
+    // Anyone reads the published services and their connection guides (Q8.1).
+    browser.goto(&app.url("/services")).await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id("bang-dich-vu"))
+        .await
+        .unwrap();
+    screenshot(browser, "20-dich-vu-chia-se").await;
+    browser
+        .find(Locator::LinkText("Tra cứu dự án đầu tư trên địa bàn tỉnh"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let guide = browser
+        .wait()
+        .for_element(Locator::Id("huong-dan"))
+        .await
+        .unwrap();
+    assert!(guide.text().await.unwrap().contains("Các bước kết nối"));
+    screenshot(browser, "21-huong-dan-ket-noi").await;
+
+    // The operator grants the demo service to a consumer system, then suspends it in the
+    // console with a reason (Q15.1.c).
+    let operator = app.token("operator").await;
+    let services: serde_json::Value = app
+        .get("/api/v1/services?agency=000.00.04.H35", Some(&operator))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let service = services[0]["id"].as_i64().unwrap();
+    let grant: serde_json::Value = app
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/grants",
+            Some(&operator),
+            &serde_json::json!({
+                "consumer": {"agency": "000.00.01.H35", "code": "thu-tuc-hanh-chinh"},
+                "target": {"kind": "service", "id": service},
+                "fields": ["/ma_du_an", "/ten_du_an"],
+                "purposes": ["THONG_KE"],
+                "per_minute": 120
+            }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let grant = grant["id"].as_i64().unwrap();
+
+    browser.goto(&app.url("/login")).await.unwrap();
+    let username = browser.find(Locator::Id("username")).await.unwrap();
+    username.send_keys("operator").await.unwrap();
+    let password = browser.find(Locator::Id("password")).await.unwrap();
+    password
+        .send_keys(&app.password_of("operator"))
+        .await
+        .unwrap();
+    password.send_keys("\u{E007}").await.unwrap();
+    browser
+        .wait()
+        .for_url(&url_of(&app.url("/console")))
+        .await
+        .unwrap();
+    browser.goto(&app.url("/console/services")).await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id("form-dich-vu"))
+        .await
+        .unwrap();
+    screenshot(browser, "22-bang-dieu-khien-dich-vu").await;
+    browser
+        .goto(&app.url(&format!("/console/services/{service}")))
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id("chua-kiem-tra"))
+        .await
+        .unwrap();
+    screenshot(browser, "23-chi-tiet-dich-vu").await;
+
+    browser.goto(&app.url("/console/grants")).await.unwrap();
+    let reason = browser
+        .wait()
+        .for_element(Locator::Id(&format!("ly-do-tam-dung-{grant}")))
+        .await
+        .unwrap();
+    reason
+        .send_keys("Bảo trì hệ thống đến hết 20/12")
+        .await
+        .unwrap();
+    screenshot(browser, "24-quyen-khai-thac").await;
+    browser
+        .find(Locator::Id(&format!("tam-dung-{grant}")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let resume = browser
+        .wait()
+        .for_element(Locator::Id(&format!("khoi-phuc-{grant}")))
+        .await
+        .unwrap();
+    assert!(resume.is_displayed().await.unwrap());
+    let row = browser
+        .find(Locator::Id(&format!("quyen-{grant}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        row.contains("Tạm dừng") && row.contains("Lý do: Bảo trì hệ thống đến hết 20/12"),
+        "{row}"
+    );
+    screenshot(browser, "25-da-tam-dung").await;
+    run.finish().await;
+}
