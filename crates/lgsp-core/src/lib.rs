@@ -7,6 +7,7 @@
 pub mod agency;
 pub mod catalog;
 pub mod exchange;
+pub mod http_signature;
 pub mod identity;
 pub mod policy;
 pub mod proposal;
@@ -15,6 +16,7 @@ pub mod record_query;
 pub mod system;
 pub mod table_schema;
 pub mod text;
+pub mod webhook;
 
 pub use agency::{AgencyCode, AgencyKind, Email, FocalOfficer, NewAgency, Phone};
 pub use identity::{Password, Role, RoleAssignment, Username};

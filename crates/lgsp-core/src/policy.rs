@@ -87,6 +87,9 @@ pub enum Resource<'a> {
         owner: &'a AgencyCode,
         access: crate::catalog::AccessLevel,
     },
+    /// Webhook subscriptions of an agency to datasets' changes (`None`: across agencies).
+    /// Subscribing also needs read access to the dataset's records, asked separately.
+    Webhook(Option<&'a AgencyCode>),
     /// Security events, e.g. refused state-secret registrations (Q1.2, Q20).
     SecurityEvents,
     /// The signed-in console.
@@ -211,6 +214,21 @@ fn allows(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         }
         (Resource::Records { .. }, _) => false,
 
+        // An agency's administrators manage its subscriptions; the operator any; the auditor
+        // reads them.
+        (Resource::Webhook(agency), Read) => {
+            operator
+                || actor.is(Role::Auditor)
+                || match agency {
+                    Some(agency) => actor.agency_admin_of(agency),
+                    None => actor.is(Role::AgencyAdmin),
+                }
+        }
+        (Resource::Webhook(Some(agency)), Create | Update | Revoke) => {
+            operator || actor.agency_admin_of(agency)
+        }
+        (Resource::Webhook(_), _) => false,
+
         (Resource::SecurityEvents, Read) => operator || actor.is(Role::Auditor),
         (Resource::SecurityEvents, _) => false,
 
@@ -310,6 +328,15 @@ mod tests {
         records(other-personal) read . . Y . . . .
         records(open)    update  . . Y . . Y .
         records(other-open) update . . Y . . . .
+        webhook(all)     read    . . Y . Y Y .
+        webhook(own)     read    . . Y . Y Y .
+        webhook(other)   read    . . Y . Y . .
+        webhook(own)     create  . . Y . . Y .
+        webhook(other)   create  . . Y . . . .
+        webhook(own)     revoke  . . Y . . Y .
+        webhook(own)     update  . . Y . . Y .
+        webhook(all)     create  . . . . . . .
+        webhook(own)     assess  . . . . . . .
         security-events  read    . . Y . Y . .
         console          read    . Y Y Y Y Y .
         console          update  . . . . . . .
@@ -379,6 +406,9 @@ mod tests {
                     owner: &other,
                     access: crate::catalog::AccessLevel::Open,
                 },
+                "webhook(all)" => Resource::Webhook(None),
+                "webhook(own)" => Resource::Webhook(Some(&own)),
+                "webhook(other)" => Resource::Webhook(Some(&other)),
                 "security-events" => Resource::SecurityEvents,
                 "console" => Resource::Console,
                 other => panic!("unknown resource {other}"),
@@ -447,6 +477,7 @@ mod tests {
                 Resource::System(Some(&other)),
                 Resource::Client(Some(&other)),
                 Resource::User { agency: Some(&other), role: Some(role), username: None },
+                Resource::Webhook(Some(&other)),
             ] {
                 prop_assert_eq!(authorize(&admin, action, resource), Err(Denial::Forbidden));
             }
@@ -461,6 +492,7 @@ mod tests {
                 Resource::System(Some(&agency)),
                 Resource::Client(Some(&agency)),
                 Resource::User { agency: Some(&agency), role: None, username: None },
+                Resource::Webhook(Some(&agency)),
                 Resource::Console,
             ] {
                 let expected = matches!((resource, action), (Resource::Agency(_), Action::Read));

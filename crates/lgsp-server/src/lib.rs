@@ -20,6 +20,7 @@ pub mod ops;
 pub mod portal;
 pub mod security;
 pub mod settings;
+pub mod signatures;
 pub mod systems;
 pub mod transparency;
 pub mod users;
