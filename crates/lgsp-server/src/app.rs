@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::keys::Keyring;
 use crate::settings::Settings;
 use crate::{
-    agencies, auth, catalog, ckan, clients, console, datasets, notifications, ops, portal,
+    agencies, auth, catalog, ckan, clients, console, datasets, notifications, ops, portal, push,
     security, systems, transparency, users,
 };
 
@@ -41,6 +41,8 @@ pub struct AppState {
     pub log: transparency::TransparencyLog,
     /// Progress of the imports this process is running.
     pub imports: Arc<crate::datasets::jobs::RunningImports>,
+    /// NATS JetStream, when changes are published there (`--nats`).
+    pub nats: Option<crate::push::nats::Publisher>,
 }
 
 impl AppState {
@@ -113,6 +115,7 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         .merge(notifications::routes())
         .merge(security::routes())
         .merge(datasets::routes())
+        .merge(push::routes())
         .merge(transparency::routes::api_routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
@@ -235,6 +238,7 @@ pub async fn run(
             state.store.clone(),
             state.settings.change_retention_days,
         )),
+        tokio::spawn(push::dispatch(state.clone(), state.nats.clone())),
     ];
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
@@ -245,7 +249,8 @@ pub async fn run(
     served
 }
 
-/// Forgets dataset changes older than the retention period, every hour.
+/// Forgets dataset changes and webhook delivery attempts older than the retention period,
+/// every hour.
 async fn prune_changes(store: Store, days: u32) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
@@ -254,6 +259,11 @@ async fn prune_changes(store: Store, days: u32) {
             Ok(count) if count > 0 => tracing::info!(count, "old dataset changes pruned"),
             Ok(_) => {}
             Err(error) => tracing::warn!(error = ?error, "could not prune dataset changes"),
+        }
+        match store.prune_webhook_deliveries(days).await {
+            Ok(count) if count > 0 => tracing::info!(count, "old webhook deliveries pruned"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = ?error, "could not prune webhook deliveries"),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod notifications;
 pub mod ops;
 pub mod portal;
+pub mod push;
 pub mod security;
 pub mod settings;
 pub mod signatures;
@@ -92,6 +93,14 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
             .platform_name
             .get_or_insert_with(|| demo::PLATFORM_NAME.into());
     }
+    let nats = match &settings.nats {
+        Some(url) => {
+            let publisher = push::nats::Publisher::connect(url.expose()).await?;
+            tracing::info!("publishing dataset changes to NATS JetStream");
+            Some(publisher)
+        }
+        None => None,
+    };
     let origin = transparency::origin(settings.public_url.as_deref());
     let state = AppState {
         log: transparency::TransparencyLog::start(store.clone(), &origin),
@@ -100,6 +109,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         settings: Arc::new(settings),
         search: Arc::new(lgsp_search::SearchIndex::new()?),
         imports: Arc::default(),
+        nats,
     };
     let indexed = catalog::search::rebuild(&state)
         .await

@@ -86,6 +86,26 @@ pub struct Settings {
     /// How many days a dataset's change feed keeps its changes; older ones are pruned and a
     /// client that fell further behind downloads everything again.
     pub change_retention_days: u32,
+    /// A NATS server (`nats://host:4222`, credentials allowed in the URL): every change of
+    /// every hosted dataset is also published to JetStream, subject `lgsp.changes.<dataset>`
+    /// in stream `LGSP_CHANGES`. None: no publication.
+    pub nats: Option<Secret>,
+    /// How often each node looks for changes to push (webhooks, NATS), in milliseconds.
+    pub push_poll_millis: u64,
+    /// The wait before the first retry of a failed push, in milliseconds; it doubles with
+    /// each consecutive failure up to `push_retry_max_seconds`.
+    pub push_retry_base_millis: u64,
+    pub push_retry_max_seconds: u64,
+    /// Most changes in one webhook delivery.
+    pub webhook_batch_size: u32,
+    /// How long a receiver has to answer a delivery.
+    pub webhook_timeout_seconds: u64,
+    /// Consecutive failed deliveries after which a subscription is dead (stops until
+    /// reactivated).
+    pub webhook_max_failures: u32,
+    /// Accept `http://` targets on the loopback interface (localhost, 127.0.0.0/8, [::1]);
+    /// for tests and local tools, never for agencies' systems.
+    pub webhook_allow_http_loopback: bool,
 }
 
 impl Default for Settings {
@@ -109,6 +129,14 @@ impl Default for Settings {
             max_import_bytes: 2 * 1024 * 1024 * 1024,
             max_xlsx_bytes: 50 * 1024 * 1024,
             change_retention_days: 90,
+            nats: None,
+            push_poll_millis: 1000,
+            push_retry_base_millis: 10_000,
+            push_retry_max_seconds: 3600,
+            webhook_batch_size: 100,
+            webhook_timeout_seconds: 10,
+            webhook_max_failures: 15,
+            webhook_allow_http_loopback: false,
         }
     }
 }
@@ -126,6 +154,8 @@ pub struct Flags {
     pub metrics_listen: Option<SocketAddr>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub demo: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats: Option<Secret>,
 }
 
 /// The settings file read when `--config` is not given, if it exists.
@@ -145,7 +175,7 @@ pub enum SettingsError {
     },
     #[error("set either `database` or `database_file`, not both")]
     DatabaseTwice,
-    #[error("`session_minutes`, `token_seconds`, `max_body_bytes` and `max_upload_bytes` must be positive")]
+    #[error("`session_minutes`, `token_seconds`, `max_body_bytes`, `max_upload_bytes`, `push_poll_millis`, `webhook_batch_size`, `webhook_timeout_seconds` and `webhook_max_failures` must be positive")]
     NotPositive,
 }
 
@@ -188,6 +218,10 @@ impl Settings {
         if settings.session_minutes == 0
             || settings.token_seconds == 0
             || settings.max_body_bytes == 0
+            || settings.push_poll_millis == 0
+            || settings.webhook_batch_size == 0
+            || settings.webhook_timeout_seconds == 0
+            || settings.webhook_max_failures == 0
         {
             return Err(SettingsError::NotPositive);
         }

@@ -26,4 +26,5 @@ mod integration {
     mod schemas;
     mod transparency;
     mod web;
+    mod webhooks;
 }

@@ -18,6 +18,7 @@ mod agencies;
 mod catalog;
 mod clients;
 mod imports;
+mod push;
 mod records;
 pub mod scratch;
 mod sessions;
@@ -32,6 +33,7 @@ pub use catalog::{
 };
 pub use clients::{Client, NewClient};
 pub use imports::{ImportJob, ImportOutcome};
+pub use push::{AfterFailure, Delivery, NewDelivery, NewWebhook, Reactivation, Webhook};
 pub use records::{
     cell_text, Change, ChangeOp, ChangePage, ImportMode, Record, RecordImport, RecordTable,
     SchemaChange, SchemaConflict,

@@ -13,6 +13,7 @@ use lgsp_core::{Action, Actor, Resource, Role};
 use lgsp_store::Proposal;
 
 mod imports;
+mod webhooks;
 
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/proposals/{id}", get(proposal))
         .route("/console/notifications", get(notifications))
         .merge(imports::routes())
+        .merge(webhooks::routes())
 }
 
 /// The page to answer instead when the caller may not see `resource`: anonymous visitors are
