@@ -95,7 +95,9 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     }
     let nats = match &settings.nats {
         Some(url) => {
-            let publisher = push::nats::Publisher::connect(url.expose()).await?;
+            let publisher =
+                push::nats::Publisher::connect(url.expose(), settings.change_retention_days)
+                    .await?;
             tracing::info!("publishing dataset changes to NATS JetStream");
             Some(publisher)
         }

@@ -18,6 +18,7 @@ mod integration {
     mod errors;
     mod identity;
     mod imports;
+    mod nats;
     mod operations;
     mod publication;
     mod quality;

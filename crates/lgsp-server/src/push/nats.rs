@@ -34,12 +34,15 @@ const WINDOW: u32 = 256;
 pub struct Publisher {
     jetstream: jetstream::Context,
     stream_ready: Arc<AtomicBool>,
+    /// How long the stream keeps messages when this node creates it.
+    max_age: std::time::Duration,
 }
 
 impl Publisher {
     /// Connects to `url`. The connection is made in the background and re-made when lost, so
-    /// a NATS server that is down delays publication but does not stop the platform.
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+    /// a NATS server that is down delays publication but does not stop the platform. A stream
+    /// created by this node keeps messages for `retention_days`, as long as the change feed.
+    pub async fn connect(url: &str, retention_days: u32) -> anyhow::Result<Self> {
         let client = async_nats::ConnectOptions::new()
             .name("lgsp")
             .retry_on_initial_connect()
@@ -49,6 +52,7 @@ impl Publisher {
         Ok(Self {
             jetstream: jetstream::new(client),
             stream_ready: Arc::new(AtomicBool::new(false)),
+            max_age: std::time::Duration::from_secs(u64::from(retention_days) * 24 * 3600),
         })
     }
 
@@ -62,6 +66,7 @@ impl Publisher {
                 name: STREAM.into(),
                 subjects: vec![format!("{SUBJECT_PREFIX}>")],
                 description: Some("Changes of the hosted datasets of LGSP".into()),
+                max_age: self.max_age,
                 ..Default::default()
             })
             .await
