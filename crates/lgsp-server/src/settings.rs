@@ -377,6 +377,42 @@ mod tests {
     }
 
     #[test]
+    fn push_settings_come_from_the_environment_and_the_nats_url_never_prints() {
+        let s = Settings::load(
+            None,
+            env(&[
+                ("LGSP_NATS", "nats://lgsp:n4ts-secret@nats.example.vn:4222"),
+                ("LGSP_PUSH_POLL_MILLIS", "250"),
+                ("LGSP_WEBHOOK_MAX_FAILURES", "4"),
+                ("LGSP_WEBHOOK_ALLOW_HTTP_LOOPBACK", "true"),
+            ]),
+            &Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.nats.as_ref().map(Secret::expose),
+            Some("nats://lgsp:n4ts-secret@nats.example.vn:4222")
+        );
+        assert_eq!((s.push_poll_millis, s.webhook_max_failures), (250, 4));
+        assert!(s.webhook_allow_http_loopback);
+        assert!(!format!("{s:?}").contains("n4ts-secret"));
+        let flag = Flags {
+            nats: Some(Secret::new("nats://127.0.0.1:4222")),
+            ..Flags::default()
+        };
+        let s = Settings::load(None, env(&[("LGSP_NATS", "nats://other:4222")]), &flag).unwrap();
+        assert_eq!(s.nats.unwrap().expose(), "nats://127.0.0.1:4222");
+        let zero = Settings::load(
+            None,
+            env(&[("LGSP_WEBHOOK_MAX_FAILURES", "0")]),
+            &Flags::default(),
+        );
+        assert!(matches!(zero, Err(SettingsError::NotPositive)));
+        let defaults = Settings::default();
+        assert!(defaults.nats.is_none() && !defaults.webhook_allow_http_loopback);
+    }
+
+    #[test]
     fn secrets_come_from_files_and_never_print() {
         let dir = scratch("secret");
         let secret_file = dir.join("db-url");
