@@ -290,7 +290,8 @@ impl Store {
     }
 
     /// Moves a leased subscription's cursor after a delivered batch and extends the lease.
-    /// False when the lease was lost (the batch will be delivered again: at least once).
+    /// False when the lease was lost (the batch will be delivered again: at least once) or
+    /// the subscription was deleted meanwhile (nothing more is sent).
     pub async fn advance_webhook(
         &self,
         id: &str,
@@ -302,7 +303,8 @@ impl Store {
             sqlx::query(
                 "UPDATE webhooks SET delivered_seq = $3, failures = 0, last_error = NULL,
                      lease_until = $4
-                 WHERE id = $1 AND lease_token = $2 AND delivered_seq < $3",
+                 WHERE id = $1 AND lease_token = $2 AND delivered_seq < $3
+                   AND state = 'active'",
             )
             .bind(id)
             .bind(token)
