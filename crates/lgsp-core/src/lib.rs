@@ -8,6 +8,7 @@ pub mod agency;
 pub mod catalog;
 pub mod conformance;
 pub mod exchange;
+pub mod http_signature;
 pub mod identity;
 pub mod policy;
 pub mod proposal;
@@ -17,6 +18,7 @@ pub mod service;
 pub mod system;
 pub mod table_schema;
 pub mod text;
+pub mod webhook;
 
 pub use agency::{AgencyCode, AgencyKind, Email, FocalOfficer, NewAgency, Phone};
 pub use identity::{Password, Role, RoleAssignment, Username};

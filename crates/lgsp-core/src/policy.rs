@@ -111,6 +111,9 @@ pub enum Resource<'a> {
     /// A consumer system's subscription to a resource shared by default (Decree 47's *chia sẻ
     /// mặc định*): the system itself, its agency's administrator or the operator subscribe.
     Subscription { consumer: &'a SystemId },
+    /// Webhook subscriptions of an agency to datasets' changes (`None`: across agencies).
+    /// Subscribing also needs read access to the dataset's records, asked separately.
+    Webhook(Option<&'a AgencyCode>),
     /// Security events, e.g. refused state-secret registrations (Q1.2, Q20).
     SecurityEvents,
     /// The signed-in console.
@@ -276,6 +279,20 @@ fn allows(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
                 || matches!(actor, Actor::System(system) if system == consumer)
         }
         (Resource::Subscription { .. }, _) => false,
+        // An agency's administrators manage its subscriptions; the operator any; the auditor
+        // reads them.
+        (Resource::Webhook(agency), Read) => {
+            operator
+                || actor.is(Role::Auditor)
+                || match agency {
+                    Some(agency) => actor.agency_admin_of(agency),
+                    None => actor.is(Role::AgencyAdmin),
+                }
+        }
+        (Resource::Webhook(Some(agency)), Create | Update | Revoke) => {
+            operator || actor.agency_admin_of(agency)
+        }
+        (Resource::Webhook(_), _) => false,
 
         (Resource::SecurityEvents, Read) => operator || actor.is(Role::Auditor),
         (Resource::SecurityEvents, _) => false,
@@ -409,6 +426,15 @@ mod tests {
         subscription(own-other-system) create . . Y . . Y .
         subscription(other-system) create . . Y . . . .
         subscription(own-system) read . . . . . . .
+        webhook(all)     read    . . Y . Y Y .
+        webhook(own)     read    . . Y . Y Y .
+        webhook(other)   read    . . Y . Y . .
+        webhook(own)     create  . . Y . . Y .
+        webhook(other)   create  . . Y . . . .
+        webhook(own)     revoke  . . Y . . Y .
+        webhook(own)     update  . . Y . . Y .
+        webhook(all)     create  . . . . . . .
+        webhook(own)     assess  . . . . . . .
         security-events  read    . . Y . Y . .
         console          read    . Y Y Y Y Y .
         console          update  . . . . . . .
@@ -543,6 +569,9 @@ mod tests {
                 "subscription(other-system)" => Resource::Subscription {
                     consumer: &other_system,
                 },
+                "webhook(all)" => Resource::Webhook(None),
+                "webhook(own)" => Resource::Webhook(Some(&own)),
+                "webhook(other)" => Resource::Webhook(Some(&other)),
                 "security-events" => Resource::SecurityEvents,
                 "console" => Resource::Console,
                 other => panic!("unknown resource {other}"),
@@ -613,6 +642,7 @@ mod tests {
                 Resource::User { agency: Some(&other), role: Some(role), username: None },
                 Resource::Service { owner: &other, published: true },
                 Resource::Grant { provider: &other, consumer: &own },
+                Resource::Webhook(Some(&other)),
             ] {
                 prop_assert_eq!(authorize(&admin, action, resource), Err(Denial::Forbidden));
             }
@@ -634,6 +664,7 @@ mod tests {
                 Resource::Service { owner: &agency, published },
                 Resource::Grant { provider: &agency, consumer: &agency },
                 Resource::Subscription { consumer: &system },
+                Resource::Webhook(Some(&agency)),
                 Resource::Console,
             ] {
                 let expected = matches!(

@@ -26,7 +26,7 @@ use crate::keys::Keyring;
 use crate::settings::Settings;
 use crate::{
     agencies, auth, catalog, ckan, clients, console, datasets, error_reports, grants,
-    notifications, ops, portal, security, services, systems, transparency, users,
+    notifications, ops, portal, push, security, services, systems, transparency, users,
 };
 
 /// What every handler can reach.
@@ -43,6 +43,8 @@ pub struct AppState {
     pub imports: Arc<crate::datasets::jobs::RunningImports>,
     /// Error reports sent without signing in, per client address (this node's count).
     pub report_limiter: Arc<crate::error_reports::limit::ReportLimiter>,
+    /// NATS JetStream, when changes are published there (`--nats`).
+    pub nats: Option<crate::push::nats::Publisher>,
 }
 
 impl AppState {
@@ -121,6 +123,7 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         .merge(error_reports::routes())
         .merge(services::routes())
         .merge(grants::routes())
+        .merge(push::routes())
         .merge(transparency::routes::api_routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
@@ -244,6 +247,7 @@ pub async fn run(
             state.settings.change_retention_days,
         )),
         tokio::spawn(prune_grant_usage(state.store.clone())),
+        tokio::spawn(push::dispatch(state.clone(), state.nats.clone())),
     ];
     // The client's address is needed to limit error reports sent without signing in.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -256,7 +260,8 @@ pub async fn run(
     served
 }
 
-/// Forgets dataset changes older than the retention period, every hour.
+/// Forgets dataset changes and webhook delivery attempts older than the retention period,
+/// every hour.
 async fn prune_changes(store: Store, days: u32) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
@@ -265,6 +270,11 @@ async fn prune_changes(store: Store, days: u32) {
             Ok(count) if count > 0 => tracing::info!(count, "old dataset changes pruned"),
             Ok(_) => {}
             Err(error) => tracing::warn!(error = ?error, "could not prune dataset changes"),
+        }
+        match store.prune_webhook_deliveries(days).await {
+            Ok(count) if count > 0 => tracing::info!(count, "old webhook deliveries pruned"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = ?error, "could not prune webhook deliveries"),
         }
     }
 }

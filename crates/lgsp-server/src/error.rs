@@ -91,6 +91,10 @@ error_codes! {
         "A Table Schema's foreign key must reference a code-list dataset that has its records, by fields it has; `detail` says which part is wrong.");
     ChangesExpired = (GONE, "changes_expired", "Changes no longer kept",
         "The change feed no longer holds changes after the given `since`: they are older than the retention period. `oldest_seq` is the first change still available and `last_seq` the newest; download the dataset's records in full, then follow the feed from `last_seq`.");
+    InvalidWebhookUrl = (UNPROCESSABLE_ENTITY, "invalid_webhook_url", "The URL cannot receive deliveries",
+        "A webhook target must be an absolute `https://` URL of at most 2000 printable ASCII characters (percent-encode the rest), with a valid host and port, without credentials or fragment; `detail` says what is wrong. Nothing was created.");
+    InsecureWebhookUrl = (UNPROCESSABLE_ENTITY, "insecure_webhook_url", "Deliveries go over HTTPS only",
+        "A webhook target with plain `http://` was refused: changes are delivered over TLS. Plain HTTP is accepted only to the platform's own machine (localhost, 127.0.0.0/8, [::1]) and only where the operator enabled `webhook_allow_http_loopback`. Use an `https://` URL.");
     InvalidEncoding = (UNPROCESSABLE_ENTITY, "invalid_encoding", "The file is not UTF-8",
         "The uploaded text is not UTF-8; `detail` names the line. Save the file as UTF-8 and try again; nothing was changed.");
     InvalidSpreadsheet = (BAD_REQUEST, "invalid_spreadsheet", "The file is not a readable XLSX workbook",

@@ -20,9 +20,11 @@ pub mod keys;
 pub mod notifications;
 pub mod ops;
 pub mod portal;
+pub mod push;
 pub mod security;
 pub mod services;
 pub mod settings;
+pub mod signatures;
 pub mod systems;
 pub mod transparency;
 pub mod users;
@@ -94,6 +96,16 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
             .platform_name
             .get_or_insert_with(|| demo::PLATFORM_NAME.into());
     }
+    let nats = match &settings.nats {
+        Some(url) => {
+            let publisher =
+                push::nats::Publisher::connect(url.expose(), settings.change_retention_days)
+                    .await?;
+            tracing::info!("publishing dataset changes to NATS JetStream");
+            Some(publisher)
+        }
+        None => None,
+    };
     let origin = transparency::origin(settings.public_url.as_deref());
     let state = AppState {
         log: transparency::TransparencyLog::start(store.clone(), &origin),
@@ -103,6 +115,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         search: Arc::new(lgsp_search::SearchIndex::new()?),
         imports: Arc::default(),
         report_limiter: Arc::default(),
+        nats,
     };
     let indexed = catalog::search::rebuild(&state)
         .await

@@ -98,6 +98,10 @@ struct ServeArgs {
     /// Load the demo province (Hà Nam) with demo accounts and clients.
     #[arg(long)]
     demo: bool,
+    /// Publish every dataset change to NATS JetStream at this URL (`nats://host:4222`),
+    /// subject `lgsp.changes.<dataset>`.
+    #[arg(long)]
+    nats: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -200,6 +204,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         database: args.database.map(Secret::new),
         metrics_listen: args.metrics_listen,
         demo: args.demo,
+        nats: args.nats.map(Secret::new),
         ..Flags::default()
     };
     let settings = load(&args.common, flags)?;

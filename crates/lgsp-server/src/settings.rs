@@ -94,6 +94,26 @@ pub struct Settings {
     /// Set it only if the proxy always overwrites or appends to it: clients can send it too.
     /// Unset, the address of the TCP connection is used.
     pub client_ip_header: Option<String>,
+    /// A NATS server (`nats://host:4222`, credentials allowed in the URL): every change of
+    /// every hosted dataset is also published to JetStream, subject `lgsp.changes.<dataset>`
+    /// in stream `LGSP_CHANGES`. None: no publication.
+    pub nats: Option<Secret>,
+    /// How often each node looks for changes to push (webhooks, NATS), in milliseconds.
+    pub push_poll_millis: u64,
+    /// The wait before the first retry of a failed push, in milliseconds; it doubles with
+    /// each consecutive failure up to `push_retry_max_seconds`.
+    pub push_retry_base_millis: u64,
+    pub push_retry_max_seconds: u64,
+    /// Most changes in one webhook delivery.
+    pub webhook_batch_size: u32,
+    /// How long a receiver has to answer a delivery.
+    pub webhook_timeout_seconds: u64,
+    /// Consecutive failed deliveries after which a subscription is dead (stops until
+    /// reactivated).
+    pub webhook_max_failures: u32,
+    /// Accept `http://` targets on the loopback interface (localhost, 127.0.0.0/8, [::1]);
+    /// for tests and local tools, never for agencies' systems.
+    pub webhook_allow_http_loopback: bool,
 }
 
 impl Default for Settings {
@@ -119,6 +139,14 @@ impl Default for Settings {
             change_retention_days: 90,
             error_reports_per_minute: 5,
             client_ip_header: None,
+            nats: None,
+            push_poll_millis: 1000,
+            push_retry_base_millis: 10_000,
+            push_retry_max_seconds: 3600,
+            webhook_batch_size: 100,
+            webhook_timeout_seconds: 10,
+            webhook_max_failures: 15,
+            webhook_allow_http_loopback: false,
         }
     }
 }
@@ -136,6 +164,8 @@ pub struct Flags {
     pub metrics_listen: Option<SocketAddr>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub demo: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats: Option<Secret>,
 }
 
 /// The settings file read when `--config` is not given, if it exists.
@@ -155,7 +185,7 @@ pub enum SettingsError {
     },
     #[error("set either `database` or `database_file`, not both")]
     DatabaseTwice,
-    #[error("`session_minutes`, `token_seconds`, `max_body_bytes` and `max_upload_bytes` must be positive")]
+    #[error("`session_minutes`, `token_seconds`, `max_body_bytes`, `max_upload_bytes`, `push_poll_millis`, `webhook_batch_size`, `webhook_timeout_seconds` and `webhook_max_failures` must be positive")]
     NotPositive,
 }
 
@@ -198,6 +228,10 @@ impl Settings {
         if settings.session_minutes == 0
             || settings.token_seconds == 0
             || settings.max_body_bytes == 0
+            || settings.push_poll_millis == 0
+            || settings.webhook_batch_size == 0
+            || settings.webhook_timeout_seconds == 0
+            || settings.webhook_max_failures == 0
         {
             return Err(SettingsError::NotPositive);
         }
@@ -350,6 +384,42 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("listen"), "{err}");
+    }
+
+    #[test]
+    fn push_settings_come_from_the_environment_and_the_nats_url_never_prints() {
+        let s = Settings::load(
+            None,
+            env(&[
+                ("LGSP_NATS", "nats://lgsp:n4ts-secret@nats.example.vn:4222"),
+                ("LGSP_PUSH_POLL_MILLIS", "250"),
+                ("LGSP_WEBHOOK_MAX_FAILURES", "4"),
+                ("LGSP_WEBHOOK_ALLOW_HTTP_LOOPBACK", "true"),
+            ]),
+            &Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.nats.as_ref().map(Secret::expose),
+            Some("nats://lgsp:n4ts-secret@nats.example.vn:4222")
+        );
+        assert_eq!((s.push_poll_millis, s.webhook_max_failures), (250, 4));
+        assert!(s.webhook_allow_http_loopback);
+        assert!(!format!("{s:?}").contains("n4ts-secret"));
+        let flag = Flags {
+            nats: Some(Secret::new("nats://127.0.0.1:4222")),
+            ..Flags::default()
+        };
+        let s = Settings::load(None, env(&[("LGSP_NATS", "nats://other:4222")]), &flag).unwrap();
+        assert_eq!(s.nats.unwrap().expose(), "nats://127.0.0.1:4222");
+        let zero = Settings::load(
+            None,
+            env(&[("LGSP_WEBHOOK_MAX_FAILURES", "0")]),
+            &Flags::default(),
+        );
+        assert!(matches!(zero, Err(SettingsError::NotPositive)));
+        let defaults = Settings::default();
+        assert!(defaults.nats.is_none() && !defaults.webhook_allow_http_loopback);
     }
 
     #[test]

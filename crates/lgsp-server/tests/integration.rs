@@ -20,6 +20,7 @@ mod integration {
     mod grants;
     mod identity;
     mod imports;
+    mod nats;
     mod operations;
     mod publication;
     mod quality;
@@ -29,4 +30,5 @@ mod integration {
     mod services;
     mod transparency;
     mod web;
+    mod webhooks;
 }

@@ -20,6 +20,7 @@ mod clients;
 mod error_reports;
 mod grants;
 mod imports;
+mod push;
 mod records;
 pub mod scratch;
 mod services;
@@ -37,6 +38,7 @@ pub use clients::{Client, NewClient};
 pub use error_reports::{ErrorReport, NewErrorReport, Notice};
 pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant};
 pub use imports::{ImportJob, ImportOutcome};
+pub use push::{AfterFailure, Delivery, NewDelivery, NewWebhook, Reactivation, Webhook};
 pub use records::{
     cell_text, Change, ChangeOp, ChangePage, ImportMode, Record, RecordImport, RecordTable,
     SchemaChange, SchemaConflict,

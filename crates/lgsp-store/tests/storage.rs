@@ -60,6 +60,7 @@ async fn story(store: Store) {
     q5_2_q5_4_catalog_changes_only_by_decision_from_its_effective_date(&store).await;
     records_are_typed_and_readable_as_of_any_instant(&store).await;
     records_answer_the_query_language(&store).await;
+    q5_3_b_pushes_are_leased_to_one_node_at_a_time(&store).await;
     q13_1_services_grants_and_quotas(&store).await;
     q4_transparency_log_appends_in_batches_and_proves(&store).await;
     q16_2_c_error_reports_move_once_and_notify(&store).await;
@@ -810,6 +811,231 @@ async fn records_are_typed_and_readable_as_of_any_instant(store: &Store) {
             .last_change_at,
         Some(second)
     );
+}
+
+/// Webhook subscriptions and publication cursors: a lease goes to one node, only its holder
+/// moves the cursor, failures count up to death, reactivation resumes from the cursor.
+async fn q5_3_b_pushes_are_leased_to_one_node_at_a_time(store: &Store) {
+    use lgsp_core::webhook::{WebhookState, WebhookTarget};
+    use lgsp_store::{AfterFailure, NewDelivery, NewWebhook, Reactivation};
+
+    let dataset = "don-vi-hanh-chinh";
+    // Two imports earlier in the story: 2 inserts, then 2 deletes and 1 insert.
+    assert_eq!(store.change_bounds(dataset).await.unwrap(), Some((0, 5)));
+    assert_eq!(store.change_bounds("khong-co").await.unwrap(), None);
+    let new = NewWebhook {
+        id: "w1".into(),
+        dataset: dataset.into(),
+        agency: "000.00.05.H35".into(),
+        target: WebhookTarget::parse("https://hook.example.vn/a", false).unwrap(),
+        since: 0,
+        created_by: "admin".into(),
+        creator_role: "agency_admin".into(),
+    };
+    let created = store.create_webhook(&new).await.unwrap();
+    assert_eq!(
+        (created.state, created.delivered_seq, created.failures),
+        (WebhookState::Active, 0, 0)
+    );
+    assert!(matches!(
+        store
+            .create_webhook(&NewWebhook {
+                id: "w2".into(),
+                ..new.clone()
+            })
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let now = lgsp_store::now();
+    let until = now + chrono::Duration::seconds(60);
+    assert_eq!(store.due_webhooks(now, 10).await.unwrap(), ["w1"]);
+    let a = store
+        .claim_webhook("w1", "node-a", now, until)
+        .await
+        .unwrap();
+    let b = store
+        .claim_webhook("w1", "node-b", now, until)
+        .await
+        .unwrap();
+    assert!(a.is_some() && b.is_none(), "one node holds it");
+    assert!(store.due_webhooks(now, 10).await.unwrap().is_empty());
+    assert!(!store
+        .advance_webhook("w1", "node-b", 3, until)
+        .await
+        .unwrap());
+    assert!(store
+        .advance_webhook("w1", "node-a", 3, until)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .advance_webhook("w1", "node-a", 2, until)
+            .await
+            .unwrap(),
+        "a cursor never goes back"
+    );
+    assert_eq!(
+        store
+            .fail_webhook("w1", "node-a", "HTTP 500", now, 2)
+            .await
+            .unwrap(),
+        AfterFailure::Retry { failures: 1 }
+    );
+    // The lease went with the failure: another node takes over from the cursor.
+    let later = lgsp_store::now();
+    let taken = store
+        .claim_webhook("w1", "node-b", later, later + chrono::Duration::seconds(60))
+        .await
+        .unwrap()
+        .expect("free again");
+    assert_eq!((taken.delivered_seq, taken.failures), (3, 1));
+    assert_eq!(
+        store
+            .fail_webhook("w1", "node-a", "late", now, 2)
+            .await
+            .unwrap(),
+        AfterFailure::LeaseLost
+    );
+    assert_eq!(
+        store
+            .fail_webhook("w1", "node-b", "timed out", now, 2)
+            .await
+            .unwrap(),
+        AfterFailure::Dead { failures: 2 }
+    );
+    let dead = store.webhook(dataset, "w1").await.unwrap().unwrap();
+    assert_eq!(dead.state, WebhookState::Dead);
+    assert_eq!(dead.last_error.as_deref(), Some("timed out"));
+    assert!(dead.dead_at.is_some());
+    assert!(store
+        .due_webhooks(lgsp_store::now(), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .claim_webhook("w1", "node-a", lgsp_store::now(), until)
+        .await
+        .unwrap()
+        .is_none());
+
+    assert_eq!(
+        store.reactivate_webhook(dataset, "w1").await.unwrap(),
+        Reactivation::Reactivated
+    );
+    assert_eq!(
+        store.reactivate_webhook(dataset, "w1").await.unwrap(),
+        Reactivation::NotDead
+    );
+    assert_eq!(
+        store.reactivate_webhook(dataset, "w9").await.unwrap(),
+        Reactivation::NotFound
+    );
+    let active = store.webhook(dataset, "w1").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            active.state,
+            active.delivered_seq,
+            active.failures,
+            active.dead_at
+        ),
+        (WebhookState::Active, 3, 0, None)
+    );
+
+    for (seq, delivered) in [(4, false), (5, true)] {
+        store
+            .record_delivery(&NewDelivery {
+                webhook_id: "w1",
+                attempted_at: lgsp_store::now(),
+                from_seq: 4,
+                to_seq: seq,
+                delivered,
+                status: Some(if delivered { 204 } else { 502 }),
+                error: (!delivered).then_some("HTTP 502"),
+                duration_ms: 12,
+            })
+            .await
+            .unwrap();
+    }
+    let log = store.webhook_deliveries("w1", 10).await.unwrap();
+    assert_eq!(
+        log.iter()
+            .map(|d| (d.outcome.as_str(), d.status, d.to_seq))
+            .collect::<Vec<_>>(),
+        [("delivered", Some(204), 5), ("failed", Some(502), 4)]
+    );
+    assert_eq!(store.prune_webhook_deliveries(1).await.unwrap(), 0);
+
+    assert!(store.delete_webhook(dataset, "w1").await.unwrap());
+    assert!(!store.delete_webhook(dataset, "w1").await.unwrap());
+    assert!(store.webhook(dataset, "w1").await.unwrap().is_none());
+    assert!(store
+        .webhooks(Some(dataset), None)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .create_webhook(&NewWebhook {
+            id: "w3".into(),
+            ..new
+        })
+        .await
+        .is_ok());
+    assert_eq!(
+        store
+            .webhooks(None, Some("000.00.05.H35"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // A deleted subscription's cursor no longer moves.
+    assert!(!store
+        .advance_webhook("w1", "node-b", 5, until)
+        .await
+        .unwrap());
+
+    let added = store.ensure_publication_cursors("nats").await.unwrap();
+    assert!(added >= 1);
+    assert_eq!(store.ensure_publication_cursors("nats").await.unwrap(), 0);
+    let now = lgsp_store::now();
+    assert!(store
+        .due_publications("nats", now, 10)
+        .await
+        .unwrap()
+        .contains(&dataset.to_owned()));
+    let until = now + chrono::Duration::seconds(60);
+    assert_eq!(
+        store
+            .claim_publication("nats", dataset, "node-a", now, until)
+            .await
+            .unwrap(),
+        Some((0, 0))
+    );
+    assert_eq!(
+        store
+            .claim_publication("nats", dataset, "node-b", now, until)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(!store
+        .advance_publication("nats", dataset, "node-b", 5, until)
+        .await
+        .unwrap());
+    assert!(store
+        .advance_publication("nats", dataset, "node-a", 5, until)
+        .await
+        .unwrap());
+    store
+        .release_publication("nats", dataset, "node-a")
+        .await
+        .unwrap();
+    assert!(!store
+        .due_publications("nats", lgsp_store::now(), 10)
+        .await
+        .unwrap()
+        .contains(&dataset.to_owned()));
 }
 
 async fn records_answer_the_query_language(store: &Store) {

@@ -16,6 +16,7 @@ mod error_reports;
 mod grants;
 mod imports;
 mod services;
+mod webhooks;
 
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(error_reports::routes())
         .merge(services::routes())
         .merge(grants::routes())
+        .merge(webhooks::routes())
 }
 
 /// The page to answer instead when the caller may not see `resource`: anonymous visitors are

@@ -53,6 +53,54 @@ pub struct ChangesDoc {
     last_seq: i64,
 }
 
+/// Renders changes as the feed shows them (and pushes send them): personal fields only when
+/// `personal`; the key is the primary key, or every shown field without one.
+pub(crate) fn change_docs(
+    table: &lgsp_store::RecordTable,
+    changes: &[lgsp_store::Change],
+    personal: bool,
+) -> Vec<ChangeDoc> {
+    let schema = &table.schema;
+    let shown = Columns {
+        fields: schema
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| personal || !f.personal)
+            .map(|(i, f)| (i, f.clone()))
+            .collect(),
+    };
+    let key_columns = if schema.primary_key.is_empty() {
+        shown.clone()
+    } else {
+        Columns {
+            fields: shown
+                .fields
+                .iter()
+                .filter(|(_, f)| schema.primary_key.contains(&f.name))
+                .cloned()
+                .collect(),
+        }
+    };
+    changes
+        .iter()
+        .map(|change| ChangeDoc {
+            seq: change.seq,
+            op: change.op.as_str(),
+            changed_at: change.changed_at,
+            key: key_columns.object(&change.values),
+            record: (change.op != lgsp_store::ChangeOp::Delete)
+                .then(|| shown.object(&change.values)),
+        })
+        .collect()
+}
+
+impl ChangeDoc {
+    pub(crate) fn seq(&self) -> i64 {
+        self.seq
+    }
+}
+
 fn invalid(parameter: &str, detail: &str) -> ApiError {
     ApiError::new(ErrorCode::InvalidParameter)
         .detail(format!("`{parameter}` {detail}"))
@@ -121,39 +169,7 @@ async fn read_changes(
                 .with("last_seq", Value::from(last_seq)))
         }
     };
-    let schema = &table.schema;
-    let shown = Columns {
-        fields: schema
-            .fields
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| personal || !f.personal)
-            .map(|(i, f)| (i, f.clone()))
-            .collect(),
-    };
-    let key_columns = if schema.primary_key.is_empty() {
-        shown.clone()
-    } else {
-        Columns {
-            fields: shown
-                .fields
-                .iter()
-                .filter(|(_, f)| schema.primary_key.contains(&f.name))
-                .cloned()
-                .collect(),
-        }
-    };
-    let docs: Vec<ChangeDoc> = changes
-        .iter()
-        .map(|change| ChangeDoc {
-            seq: change.seq,
-            op: change.op.as_str(),
-            changed_at: change.changed_at,
-            key: key_columns.object(&change.values),
-            record: (change.op != lgsp_store::ChangeOp::Delete)
-                .then(|| shown.object(&change.values)),
-        })
-        .collect();
+    let docs = change_docs(&table, &changes, personal);
     let next = docs.last().map_or(since, |c| c.seq);
     let mut response = axum::Json(ChangesDoc {
         changes: docs,

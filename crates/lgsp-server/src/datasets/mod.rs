@@ -10,6 +10,7 @@ mod records;
 pub mod references;
 pub mod validation;
 
+pub(crate) use changes::{change_docs, ChangeDoc};
 pub use records::parse_mode;
 pub(crate) use records::{allowed, job_view, table};
 

@@ -161,6 +161,13 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
         label: "Nhập dữ liệu",
         hint: "Nạp tệp CSV hoặc XLSX vào cơ sở dữ liệu dùng chung của cơ quan",
     });
+    if authorize(actor, Action::Read, Resource::Webhook(None)).is_ok() {
+        items.push(NavItem {
+            href: "/console/webhooks",
+            label: "Nhận thay đổi dữ liệu",
+            hint: "Các địa chỉ webhook nhận thay đổi của cơ sở dữ liệu dùng chung, tình trạng gửi",
+        });
+    }
     items.push(NavItem {
         href: "/console/notifications",
         label: "Thông báo",

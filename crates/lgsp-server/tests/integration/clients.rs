@@ -1,6 +1,6 @@
 //! Real third-party tools against the platform: Python's `ckanapi` (CKAN's own client),
-//! `rdflib` (an RDF parser) and `frictionless` (the Table Schema reference validator), in a
-//! throw-away virtualenv.
+//! `rdflib` (an RDF parser), `frictionless` (the Table Schema reference validator) and
+//! `http-message-signatures` (an RFC 9421 implementation), in a throw-away virtualenv.
 //!
 //! Run with `cargo test -p lgsp-server --test integration -- --ignored integration::clients::`. The virtualenv
 //! is `target/clients-venv`, created on first use (PyPI must be reachable), or the Python named
@@ -11,7 +11,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use super::helpers::{spawn_app, Backend};
+use super::helpers::{spawn_app, spawn_app_with, Backend};
+use super::webhooks;
 
 fn python() -> PathBuf {
     if let Some(python) = std::env::var_os("CLIENTS_PYTHON") {
@@ -28,16 +29,29 @@ fn python() -> PathBuf {
         assert!(status.success(), "python3 -m venv");
     }
     let ready = Command::new(&python)
-        .args(["-c", "import ckanapi, rdflib, frictionless"])
+        .args([
+            "-c",
+            "import ckanapi, rdflib, frictionless, http_message_signatures",
+        ])
         .status()
         .unwrap()
         .success();
     if !ready {
         let status = Command::new(venv.join("bin/pip"))
-            .args(["install", "-q", "ckanapi", "rdflib", "frictionless"])
+            .args([
+                "install",
+                "-q",
+                "ckanapi",
+                "rdflib",
+                "frictionless",
+                "http-message-signatures",
+            ])
             .status()
             .unwrap();
-        assert!(status.success(), "pip install ckanapi rdflib frictionless");
+        assert!(
+            status.success(),
+            "pip install ckanapi rdflib frictionless http-message-signatures"
+        );
     }
     python
 }
@@ -309,4 +323,70 @@ fn clients_q15_2_d_frictionless_agrees_cell_by_cell() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(report.lines().count() >= 20, "{report}");
+}
+
+/// Q5.3.b: a webhook delivery verifies with PyPI's `http-message-signatures` (RFC 9421),
+/// using the public key from the platform's JWKS, with the body checked against its
+/// `Content-Digest`; a changed body or URL does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Python with http-message-signatures (PyPI): run with --ignored clients"]
+async fn clients_q5_3_b_http_message_signatures_verifies_a_webhook_delivery() {
+    use base64::Engine;
+    let python = python();
+    let app = spawn_app_with(Backend::Sqlite, webhooks::fast).await;
+    let operator = app.token("operator").await;
+    let admin = app.token("agency-admin").await;
+    webhooks::define_schools(&app, &operator).await;
+    let mut hook = webhooks::receiver(std::sync::Arc::new(|_| 200)).await;
+    let response = app
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/datasets/truong-hoc/webhooks",
+            Some(&admin),
+            &serde_json::json!({ "url": hook.url }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    webhooks::import(
+        &app,
+        &operator,
+        "replace",
+        "ma,ten,so_hoc_sinh,dien_thoai\n1,Trường A,100,\n",
+    )
+    .await;
+    let received = webhooks::next(&mut hook).await;
+    let headers: serde_json::Map<String, Value> = received
+        .headers
+        .iter()
+        .map(|(n, v)| (n.clone(), Value::from(v.clone())))
+        .collect();
+    let captured = serde_json::json!({
+        "method": received.method,
+        "url": received.target_uri,
+        "headers": headers,
+        "body": base64::engine::general_purpose::STANDARD.encode(&received.body),
+    });
+    let file = app.data_dir.join("delivery.json");
+    std::fs::write(&file, captured.to_string()).unwrap();
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/verify_signature.py");
+    let out = run(
+        &python,
+        vec![
+            script.display().to_string(),
+            app.url("/.well-known/jwks.json"),
+            file.display().to_string(),
+        ],
+    )
+    .await;
+    assert!(
+        out.contains(&format!(
+            "verified: label sig1, keyid {}",
+            app.state.keys.active().kid
+        )),
+        "{out}"
+    );
+    assert!(out.contains("refused: a changed body"), "{out}");
+    assert!(out.contains("refused: another URL"), "{out}");
+    app.stop().await;
 }

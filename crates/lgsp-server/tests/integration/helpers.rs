@@ -48,6 +48,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     backend: Backend,
     database: Option<String>,
+    configure: fn(&mut Settings),
     scratch: Option<ScratchDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -71,6 +72,11 @@ fn init_test_logging() {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// `spawn_app` with settings changed by `configure` (kept for restarts and second nodes).
+pub async fn spawn_app_with(backend: Backend, configure: fn(&mut Settings)) -> TestApp {
     init_test_logging();
     let data_dir = std::env::temp_dir().join(format!("lgsp-test-{}", uuid::Uuid::now_v7()));
     let (scratch, database) = match backend {
@@ -83,18 +89,24 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
             (Some(scratch), Some(url))
         }
     };
-    let mut app = start(backend, data_dir, database).await;
+    let mut app = start(backend, data_dir, database, configure).await;
     app.scratch = scratch;
     app
 }
 
-async fn start(backend: Backend, data_dir: PathBuf, database: Option<String>) -> TestApp {
-    let settings = Settings {
+async fn start(
+    backend: Backend,
+    data_dir: PathBuf,
+    database: Option<String>,
+    configure: fn(&mut Settings),
+) -> TestApp {
+    let mut settings = Settings {
         data_dir: data_dir.clone(),
         database: database.clone().map(Secret::new),
         demo: true,
         ..Settings::default()
     };
+    configure(&mut settings);
     let state = lgsp_server::prepare(settings)
         .await
         .expect("the app prepares");
@@ -118,6 +130,7 @@ async fn start(backend: Backend, data_dir: PathBuf, database: Option<String>) ->
         http: http_client(),
         backend,
         database,
+        configure,
         scratch: None,
         shutdown: Some(shutdown),
         server: Some(server),
@@ -207,7 +220,13 @@ impl TestApp {
         self.stop_server().await;
         let scratch = self.scratch.take();
         let data_dir = std::mem::take(&mut self.data_dir);
-        let mut app = start(self.backend, data_dir, self.database.clone()).await;
+        let mut app = start(
+            self.backend,
+            data_dir,
+            self.database.clone(),
+            self.configure,
+        )
+        .await;
         app.scratch = scratch;
         app
     }
@@ -215,7 +234,13 @@ impl TestApp {
     /// Another server on the same data directory and database, as a second node behind a load
     /// balancer would be. Stop it before stopping this one.
     pub async fn second_node(&self) -> TestApp {
-        let mut node = start(self.backend, self.data_dir.clone(), self.database.clone()).await;
+        let mut node = start(
+            self.backend,
+            self.data_dir.clone(),
+            self.database.clone(),
+            self.configure,
+        )
+        .await;
         // The first node owns the directory and the database: dropping this one removes neither.
         node.data_dir = PathBuf::new();
         node

@@ -135,6 +135,17 @@ macro_rules! record_changes {
 pub(crate) use record_changes;
 
 impl Store {
+    /// A dataset's `(pruned_seq, last_seq)`: changes after the first are kept, the second is
+    /// the newest. None when the dataset has no records table.
+    pub async fn change_bounds(&self, dataset: &str) -> Result<Option<(i64, i64)>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as("SELECT pruned_seq, last_seq FROM dataset_tables WHERE dataset_id = $1")
+                .bind(dataset)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
     /// Up to `limit` changes of a dataset after sequence number `since`, in order.
     pub async fn changes(&self, table: &RecordTable, since: i64, limit: u32) -> Result<ChangePage> {
         let dataset = table.dataset.as_str();
