@@ -319,11 +319,58 @@ pub fn parse_cell(field: &Field, raw: &str) -> Result<CellValue, String> {
     }
 }
 
-/// A typed value as a comparison key: equal values (`1` and `01`, `0` and `-0`) give equal keys.
-fn value_key(value: &CellValue) -> String {
+/// Typed values already seen, for uniqueness and primary keys: equal values (`1` and `01`, `0`
+/// and `-0`, every NaN) are the same key. A single integer — the usual key — is kept as itself,
+/// anything else in a compact byte encoding; a million keys stay a few tens of MiB and hash fast.
+#[derive(Debug, Default)]
+struct SeenKeys {
+    integers: HashSet<i64>,
+    encoded: HashSet<Box<[u8]>>,
+}
+
+impl SeenKeys {
+    /// Remembers `key`; false when it was seen before.
+    fn insert(&mut self, key: &[&CellValue]) -> bool {
+        if let [CellValue::Integer(n)] = key {
+            return self.integers.insert(*n);
+        }
+        let mut bytes = Vec::with_capacity(24);
+        for value in key {
+            encode_key(value, &mut bytes);
+        }
+        self.encoded.insert(bytes.into_boxed_slice())
+    }
+}
+
+/// Appends `value` to a key's bytes: a tag, then a fixed-width value or text ended by 0xFF
+/// (which UTF-8 never contains), so that the parts of a key cannot run into each other.
+fn encode_key(value: &CellValue, out: &mut Vec<u8>) {
     match value {
-        CellValue::Number(n) if *n == 0.0 => "Number(0)".into(),
-        other => format!("{other:?}"),
+        CellValue::String(text) => {
+            out.push(b's');
+            out.extend_from_slice(text.as_bytes());
+            out.push(0xFF);
+        }
+        CellValue::Integer(n) => {
+            out.push(b'i');
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+        CellValue::Number(n) => {
+            let canonical = if *n == 0.0 {
+                0.0
+            } else if n.is_nan() {
+                f64::NAN
+            } else {
+                *n
+            };
+            out.push(b'n');
+            out.extend_from_slice(&canonical.to_bits().to_be_bytes());
+        }
+        other => {
+            out.push(b'o');
+            out.extend_from_slice(format!("{other:?}").as_bytes());
+            out.push(0xFF);
+        }
     }
 }
 
@@ -514,8 +561,10 @@ pub struct RowValidator<'a> {
     schema: &'a TableSchema,
     patterns: Vec<Option<Pattern>>,
     /// For each field, its index in the file's header.
-    unique_seen: Vec<Option<HashSet<String>>>,
-    primary_seen: HashSet<Vec<String>>,
+    unique_seen: Vec<Option<SeenKeys>>,
+    /// The primary key's fields, by position.
+    primary_key: Vec<usize>,
+    primary_seen: SeenKeys,
     /// Per foreign key: the referenced values that exist.
     references: Vec<HashSet<Vec<String>>>,
 }
@@ -593,9 +642,14 @@ impl<'a> RowValidator<'a> {
             unique_seen: schema
                 .fields
                 .iter()
-                .map(|f| f.constraints.unique.then(HashSet::new))
+                .map(|f| f.constraints.unique.then(SeenKeys::default))
                 .collect(),
-            primary_seen: HashSet::new(),
+            primary_key: schema
+                .primary_key
+                .iter()
+                .filter_map(|name| schema.fields.iter().position(|f| &f.name == name))
+                .collect(),
+            primary_seen: SeenKeys::default(),
             references,
         };
         (validator, errors)
@@ -656,7 +710,7 @@ impl<'a> RowValidator<'a> {
                 errors.push(error(ErrorType::ConstraintError, format!("The cell \"{raw}\" in row at position \"{row_number}\" and field \"{}\" at position \"{}\" does not conform to a constraint: {broken}", field.name, i + 1)));
             }
             if let Some(seen) = &mut self.unique_seen[i] {
-                if !seen.insert(value_key(&value)) {
+                if !seen.insert(&[&value]) {
                     errors.push(error(ErrorType::UniqueError, format!("Row at position \"{row_number}\" has unique constraint violation in field \"{}\" at position \"{}\"", field.name, i + 1)));
                 }
             }
@@ -673,19 +727,12 @@ impl<'a> RowValidator<'a> {
         }
         // As Frictionless: a key with an empty (missing or unreadable) part is an error of its
         // own; a complete key must not repeat.
-        let key_parts: Vec<&CellValue> = self
-            .schema
-            .primary_key
-            .iter()
-            .filter_map(|name| self.schema.fields.iter().position(|f| &f.name == name))
-            .map(|i| &values[i])
-            .collect();
+        let key_parts: Vec<&CellValue> = self.primary_key.iter().map(|&i| &values[i]).collect();
         if key_parts.contains(&&CellValue::Null) {
             errors.push(self.empty_key(row_number));
         } else if !self.schema.primary_key.is_empty() {
             // Typed values, as Frictionless compares them: `01` and `1` are the same integer.
-            let key = key_parts.iter().map(|v| value_key(v)).collect();
-            if !self.primary_seen.insert(key) {
+            if !self.primary_seen.insert(&key_parts) {
                 errors.push(ReportError {
                     kind: ErrorType::PrimaryKey,
                     row_number: row,

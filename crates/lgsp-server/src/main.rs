@@ -8,6 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use lgsp_server::keys::Keyring;
 use lgsp_server::settings::{Flags, Secret, Settings};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "lgsp",

@@ -40,8 +40,8 @@ pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant};
 pub use imports::{ImportJob, ImportOutcome};
 pub use push::{AfterFailure, Delivery, NewDelivery, NewWebhook, Reactivation, Webhook};
 pub use records::{
-    cell_text, Change, ChangeOp, ChangePage, ImportMode, Record, RecordImport, RecordTable,
-    SchemaChange, SchemaConflict,
+    cell_text, Change, ChangeOp, ChangePage, EncodedRows, ImportMode, Record, RecordImport,
+    RecordTable, RowEncoder, SchemaChange, SchemaConflict,
 };
 pub use services::{Service, ServiceCheck, ServiceEvent, ServiceFilter};
 pub use sessions::{Session, SessionKind};

@@ -29,6 +29,11 @@ pub(super) fn integer(raw: &str) -> Result<i64, &'static str> {
     if !valid {
         return Err("integer");
     }
+    if bytes.len() <= 18 && !digits.contains('_') {
+        // Fits in 63 bits whatever the digits: no text to clean, no overflow to check.
+        let magnitude = bytes.iter().fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
+        return Ok(if negative { -magnitude } else { magnitude });
+    }
     let clean: String = digits.chars().filter(|c| *c != '_').collect();
     let magnitude: i128 = clean.parse().map_err(|_| "integer within 64 bits")?;
     i64::try_from(if negative { -magnitude } else { magnitude })
@@ -38,10 +43,23 @@ pub(super) fn integer(raw: &str) -> Result<i64, &'static str> {
 /// Python's `Decimal()` on text, as a 64-bit float.
 pub(super) fn number(raw: &str) -> Result<f64, &'static str> {
     let trimmed = raw.trim();
-    let clean: String = trimmed.chars().filter(|c| *c != '_').collect();
+    let clean: std::borrow::Cow<str> = if trimmed.contains('_') {
+        trimmed
+            .chars()
+            .filter(|c| *c != '_')
+            .collect::<String>()
+            .into()
+    } else {
+        trimmed.into()
+    };
     let (negative, body) = split_sign(&clean);
     let sign = if negative { -1.0 } else { 1.0 };
-    let lower = body.to_ascii_lowercase();
+    // Words (infinity, NaN) only when the text starts with a letter.
+    let lower = if body.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        body.to_ascii_lowercase()
+    } else {
+        String::new()
+    };
     if lower == "inf" || lower == "infinity" {
         return Ok(sign * f64::INFINITY);
     }
@@ -71,6 +89,22 @@ pub(super) fn number(raw: &str) -> Result<f64, &'static str> {
         return Err("number");
     }
     clean.parse::<f64>().map_err(|_| "number")
+}
+
+/// `YYYY-MM-DD` exactly, read without a format parser (the common case of `%Y-%m-%d`; any
+/// other text goes through [`strptime`], which reads it the same when it is of this form).
+fn canonical_date(raw: &str) -> Option<NaiveDate> {
+    let b = raw.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let year = i32::try_from(number(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
 }
 
 /// `strptime` with a Python format (the directives chrono shares), refusing surrounding
@@ -111,7 +145,7 @@ const ANY_DATES: [&str; 12] = [
 
 pub(super) fn date(raw: &str, format: Option<&str>) -> Option<NaiveDate> {
     match format.unwrap_or("default") {
-        "default" => strptime(raw, "%Y-%m-%d").map(|t| t.date()),
+        "default" => canonical_date(raw).or_else(|| strptime(raw, "%Y-%m-%d").map(|t| t.date())),
         "any" => ANY_DATES
             .iter()
             .find_map(|f| NaiveDate::parse_from_str(raw.trim(), f).ok())
@@ -188,7 +222,8 @@ fn iso_time(s: &str) -> Option<(NaiveTime, Option<i32>, bool)> {
 
 /// `YYYY-MM-DD`, one separator character, then [`iso_time`]; naive times are taken as UTC.
 fn iso_datetime(s: &str) -> Option<DateTime<Utc>> {
-    let date = NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()?;
+    let head = s.get(..10)?;
+    let date = canonical_date(head).or_else(|| NaiveDate::parse_from_str(head, "%Y-%m-%d").ok())?;
     if s.get(..10)?.len() != 10 || !s.is_char_boundary(11) {
         return None;
     }

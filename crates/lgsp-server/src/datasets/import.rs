@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use lgsp_core::table_schema::CellValue;
-use lgsp_store::{ImportMode, RecordTable, Store, StoreError};
+use lgsp_store::{EncodedRows, ImportMode, RecordTable, Store, StoreError};
 use serde::Serialize;
 
 use super::validation::{validate_csv_counted, validate_xlsx, ReadError, Report};
@@ -107,18 +107,31 @@ pub async fn import_file(
     source: Source,
     progress: std::sync::Arc<Progress>,
 ) -> Result<Imported, ImportError> {
-    let (rows_in, mut rows_out) = tokio::sync::mpsc::channel::<Vec<CellValue>>(4 * BATCH);
+    // Whole batches cross the channel, already encoded for the database: a handoff per row
+    // would cost more than the row, and encoding on the reading thread lets the database
+    // write one batch while the next is read, checked and encoded.
+    let mut import = store.begin_import(table, mode).await?;
+    let encoder = import.encoder();
+    let (batches_in, mut batches_out) =
+        tokio::sync::mpsc::channel::<lgsp_store::Result<EncodedRows>>(2);
     let schema = table.schema.clone();
     let references = super::references::load(store, &schema).await?;
     let counter = progress.clone();
     let validation = tokio::task::spawn_blocking(move || {
+        let mut batch = Vec::with_capacity(BATCH);
         // A closed channel means the import already failed; the report still completes.
-        let send = |row| {
-            let _ = rows_in.blocking_send(row);
+        let send = |rows: Vec<Vec<CellValue>>| {
+            let _ = batches_in.blocking_send(encoder.encode(rows));
         };
-        match source {
+        let keep = |row| {
+            batch.push(row);
+            if batch.len() == BATCH {
+                send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            }
+        };
+        let report = match source {
             Source::Csv(reader) => {
-                validate_csv_counted(reader, &schema, references, Some(&counter.read), send)
+                validate_csv_counted(reader, &schema, references, Some(&counter.read), keep)
             }
             Source::Xlsx { bytes, sheet } => validate_xlsx(
                 bytes,
@@ -126,21 +139,22 @@ pub async fn import_file(
                 &schema,
                 references,
                 Some(&counter.read),
-                send,
+                keep,
             ),
+        };
+        if !batch.is_empty() {
+            send(batch);
         }
+        report
     });
-    let mut import = store.begin_import(table, mode).await?;
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut failure = None;
-    while let Some(row) = rows_out.recv().await {
-        batch.push(row);
-        if batch.len() == BATCH && failure.is_none() {
-            failure = import.insert(&batch).await.err();
-            progress.written.store(import.rows(), Ordering::Relaxed);
-            batch.clear();
-        }
-    }
+    let failure = import
+        .insert_all(&mut batches_out, |rows| {
+            progress.written.store(rows, Ordering::Relaxed)
+        })
+        .await
+        .err();
+    // After a failure the reader still runs to the end of the file for its report.
+    while batches_out.recv().await.is_some() {}
     let report = validation.await??;
     if let Some(error) = failure {
         return Err(error.into());
@@ -149,7 +163,6 @@ pub async fn import_file(
         // Dropping the import rolls its transaction back: the records stay as they were.
         return Err(ImportError::Invalid(report));
     }
-    import.insert(&batch).await?;
     let rows = import.rows();
     progress.written.store(rows, Ordering::Relaxed);
     let changed_at = import.commit().await?;

@@ -9,6 +9,7 @@ use super::helpers::{assert_problem, on_both_backends, spawn_app, Backend, TestA
 on_both_backends!(
     q5_3_b_change_feed_follows_imports_in_order,
     q5_3_b_change_feed_without_primary_key_and_access,
+    q5_3_b_change_feed_pages_through_loads_recorded_as_runs,
 );
 
 async fn define(app: &TestApp, token: &str, dataset: &str, schema: Value) {
@@ -296,5 +297,99 @@ async fn q5_3_b_change_feed_without_primary_key_and_access(backend: Backend) {
     // The same access as the records: a personal dataset is not open to others.
     assert_problem(app.get(path, None).await, 401, "authentication_required").await;
     assert_problem(app.get(path, Some(&citizen)).await, 403, "forbidden").await;
+    app.stop().await;
+}
+
+/// A first load and an append end no version, so their inserts are recorded as one run each;
+/// the feed still answers every sequence number, page by page from anywhere inside a run.
+async fn q5_3_b_change_feed_pages_through_loads_recorded_as_runs(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let operator = app.token("operator").await;
+    define(
+        &app,
+        &operator,
+        "truong-hoc",
+        json!({
+            "fields": [
+                {"name": "ma", "type": "integer", "constraints": {"required": true}},
+                {"name": "ten", "type": "string"}
+            ],
+            "primaryKey": "ma"
+        }),
+    )
+    .await;
+    let rows = |from: i64, to: i64| -> &'static str {
+        let mut csv = String::from("ma,ten\n");
+        for ma in from..=to {
+            csv.push_str(&format!("{ma},Trường {ma}\n"));
+        }
+        Box::leak(csv.into_boxed_str())
+    };
+    let first = import(&app, &operator, "truong-hoc", "replace", rows(1, 25)).await;
+    assert_eq!(first.status(), 200);
+    let appended = import(&app, &operator, "truong-hoc", "append", rows(26, 28)).await;
+    assert_eq!(appended.status(), 200);
+    // An upsert that ends versions is derived row by row after the runs.
+    let upsert = import(
+        &app,
+        &operator,
+        "truong-hoc",
+        "upsert",
+        "ma,ten\n3,Trường Ba\n",
+    )
+    .await;
+    assert_eq!(upsert.status(), 200);
+
+    let keys = |page: &Value| -> Vec<(i64, String, i64)> {
+        summary(page)
+            .into_iter()
+            .map(|(seq, op, key)| (seq, op, key["ma"].as_i64().unwrap()))
+            .collect()
+    };
+    let page = changes(&app, None, "truong-hoc", "?since=7&limit=5").await;
+    assert_eq!(
+        keys(&page),
+        (8..=12)
+            .map(|n| (n, "insert".to_owned(), n))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(page["next"], 12);
+    assert_eq!(page["last_seq"], 29);
+    // Across the end of one run into the next and on into a single change.
+    let page = changes(&app, None, "truong-hoc", "?since=24&limit=5").await;
+    assert_eq!(
+        keys(&page),
+        vec![
+            (25, "insert".into(), 25),
+            (26, "insert".into(), 26),
+            (27, "insert".into(), 27),
+            (28, "insert".into(), 28),
+            (29, "update".into(), 3),
+        ]
+    );
+    assert_eq!(
+        page["changes"][4]["record"],
+        json!({"ma": 3, "ten": "Trường Ba"})
+    );
+    // Following the whole feed from 0 in small pages gives every number once, in order.
+    let mut since = 0;
+    let mut seen = Vec::new();
+    loop {
+        let page = changes(&app, None, "truong-hoc", &format!("?since={since}&limit=4")).await;
+        let got = keys(&page);
+        if got.is_empty() {
+            break;
+        }
+        seen.extend(got.iter().map(|c| c.0));
+        since = page["next"].as_i64().unwrap();
+    }
+    assert_eq!(seen, (1..=29).collect::<Vec<_>>());
+    // Pruning takes whole runs: nothing before the newest prune point is answered.
+    assert!(app.state.store.prune_changes(0).await.unwrap() >= 29);
+    let response = app
+        .get("/api/v1/datasets/truong-hoc/changes?since=20", None)
+        .await;
+    let problem = assert_problem(response, 410, "changes_expired").await;
+    assert_eq!(problem["oldest_seq"], json!(30));
     app.stop().await;
 }

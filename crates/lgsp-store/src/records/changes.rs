@@ -109,22 +109,57 @@ pub(crate) fn derive_sql(table: &RecordTable, backend: Backend) -> String {
 
 /// Appends the changes of the import into `$table` at `$at` inside its transaction `$conn`
 /// (after `dataset_tables` was updated, which holds the dataset's row until commit, so that
-/// sequence numbers follow commit order).
+/// sequence numbers follow commit order). When the import ended no version (`$only_inserts`)
+/// every version it opened is an insert; if their ids are consecutive, as they are when nothing
+/// else writes the table meanwhile, one row with a `span` records them all (a first load of a
+/// million rows writes one change row, not a million), else they are derived row by row.
 macro_rules! record_changes {
-    ($conn:expr, $table:expr, $at:expr, $backend:expr) => {{
+    ($conn:expr, $table:expr, $at:expr, $backend:expr, $only_inserts:expr) => {{
         let dataset = $table.dataset.as_str();
         let last: i64 =
             sqlx::query_scalar("SELECT last_seq FROM dataset_tables WHERE dataset_id = $1")
                 .bind(dataset)
                 .fetch_one(&mut *$conn)
                 .await?;
-        let added = sqlx::query(&super::changes::derive_sql($table, $backend))
-            .bind(dataset)
-            .bind(last)
+        let mut run = None;
+        if $only_inserts {
+            let (first, newest, count): (Option<i64>, Option<i64>, i64) = sqlx::query_as(&format!(
+                "SELECT MIN(_id), MAX(_id), COUNT(*) FROM \"{}\" WHERE _valid_to IS NULL AND _valid_from = $1",
+                $table.table
+            ))
             .bind($at)
-            .execute(&mut *$conn)
-            .await?
-            .rows_affected();
+            .fetch_one(&mut *$conn)
+            .await?;
+            run = match (first, newest) {
+                (Some(first), Some(newest)) if newest - first + 1 == count => Some((first, count)),
+                (None, _) => Some((0, 0)),
+                _ => None,
+            };
+        }
+        let added = match run {
+            Some((_, 0)) => 0,
+            Some((first, count)) => {
+                sqlx::query(
+                    "INSERT INTO dataset_changes (dataset_id, seq, op, version_id, changed_at, span)
+                     VALUES ($1, $2, 'insert', $3, $4, $5)",
+                )
+                .bind(dataset)
+                .bind(last + 1)
+                .bind(first)
+                .bind($at)
+                .bind(count)
+                .execute(&mut *$conn)
+                .await?;
+                count as u64
+            }
+            None => sqlx::query(&super::changes::derive_sql($table, $backend))
+                .bind(dataset)
+                .bind(last)
+                .bind($at)
+                .execute(&mut *$conn)
+                .await?
+                .rows_affected(),
+        };
         sqlx::query("UPDATE dataset_tables SET last_seq = last_seq + $2 WHERE dataset_id = $1")
             .bind(dataset)
             .bind(added as i64)
@@ -155,12 +190,25 @@ impl Store {
             .iter()
             .map(|f| format!("t.\"{}\"", f.name))
             .collect();
+        // A change row stands for `span` changes from `seq` on, made by the versions from
+        // `version_id` on. The page starts at the row holding `since` (the newest at or before
+        // it) and ends at `since + limit`, and each row joins only its versions inside that
+        // window, so a page reads at most `limit` versions however long the runs are.
+        let (greatest, least) = match self.backend() {
+            Backend::Sqlite => ("max", "min"),
+            Backend::Postgres => ("GREATEST", "LEAST"),
+        };
         let sql = format!(
-            "SELECT c.seq, c.op, c.changed_at, {} FROM dataset_changes c
-             JOIN \"{}\" t ON t._id = c.version_id
-             WHERE c.dataset_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3",
-            columns.join(", "),
-            table.table
+            "SELECT c.seq + (t._id - c.version_id) AS seq, c.op, c.changed_at, {columns}
+             FROM dataset_changes c
+             JOIN \"{table}\" t ON t._id >= c.version_id + {greatest}(0, $2 + 1 - c.seq)
+               AND t._id < c.version_id + {least}(c.span, $2 + $3 + 1 - c.seq)
+             WHERE c.dataset_id = $1 AND c.seq <= $2 + $3
+               AND c.seq >= COALESCE((SELECT MAX(s.seq) FROM dataset_changes s
+                                      WHERE s.dataset_id = $1 AND s.seq <= $2), 0)
+             ORDER BY 1 LIMIT $3",
+            columns = columns.join(", "),
+            table = table.table
         );
         let fields = &table.schema.fields;
         on_pool!(self, |pool| {
@@ -211,7 +259,7 @@ impl Store {
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query(
-                "UPDATE dataset_tables SET pruned_seq = (SELECT MAX(seq) FROM dataset_changes c
+                "UPDATE dataset_tables SET pruned_seq = (SELECT MAX(seq + span - 1) FROM dataset_changes c
                    WHERE c.dataset_id = dataset_tables.dataset_id AND c.changed_at < $1)
                  WHERE EXISTS (SELECT 1 FROM dataset_changes c
                    WHERE c.dataset_id = dataset_tables.dataset_id AND c.changed_at < $1)",
@@ -219,13 +267,17 @@ impl Store {
             .bind(before)
             .execute(&mut *tx)
             .await?;
-            let gone = sqlx::query(
-                "DELETE FROM dataset_changes WHERE seq <= (SELECT t.pruned_seq FROM dataset_tables t
-                   WHERE t.dataset_id = dataset_changes.dataset_id)",
-            )
-            .execute(&mut *tx)
-            .await?
-                .rows_affected();
+            // Counted in changes, not rows: a run stands for many.
+            let pruned =
+                "FROM dataset_changes WHERE seq <= (SELECT t.pruned_seq FROM dataset_tables t
+                 WHERE t.dataset_id = dataset_changes.dataset_id)";
+            let gone: i64 = sqlx::query_scalar(&format!("SELECT COALESCE(SUM(span), 0) {pruned}"))
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query(&format!("DELETE {pruned}"))
+                .execute(&mut *tx)
+                .await?;
+            let gone = gone as u64;
             tx.commit().await?;
             Ok(gone)
         })

@@ -136,7 +136,7 @@ mod query;
 
 pub use change::{cell_text, SchemaChange, SchemaConflict};
 pub use changes::{Change, ChangeOp, ChangePage};
-pub use import::{ImportMode, RecordImport};
+pub use import::{EncodedRows, ImportMode, RecordImport, RowEncoder};
 pub use query::Record;
 
 #[derive(sqlx::FromRow)]
