@@ -114,7 +114,7 @@ pub(crate) fn derive_sql(table: &RecordTable, backend: Backend) -> String {
 /// else writes the table meanwhile, one row with a `span` records them all (a first load of a
 /// million rows writes one change row, not a million), else they are derived row by row.
 macro_rules! record_changes {
-    ($conn:expr, $table:expr, $at:expr, $backend:expr, $only_inserts:expr) => {{
+    ($conn:expr, $table:expr, $at:expr, $backend:expr, $only_inserts:expr, $bulk:expr) => {{
         let dataset = $table.dataset.as_str();
         let last: i64 =
             sqlx::query_scalar("SELECT last_seq FROM dataset_tables WHERE dataset_id = $1")
@@ -123,13 +123,22 @@ macro_rules! record_changes {
                 .await?;
         let mut run = None;
         if $only_inserts {
-            let (first, newest, count): (Option<i64>, Option<i64>, i64) = sqlx::query_as(&format!(
-                "SELECT MIN(_id), MAX(_id), COUNT(*) FROM \"{}\" WHERE _valid_to IS NULL AND _valid_from = $1",
-                $table.table
-            ))
-            .bind($at)
-            .fetch_one(&mut *$conn)
-            .await?;
+            // After a bulk load into an empty table every row is the import's: the ends of the
+            // primary key are enough (the count is the rows loaded).
+            let (first, newest, count): (Option<i64>, Option<i64>, i64) = match $bulk {
+                Some(rows) => {
+                    let sql = format!("SELECT MIN(_id), MAX(_id) FROM \"{}\"", $table.table);
+                    let (first, newest) = sqlx::query_as(&sql).fetch_one(&mut *$conn).await?;
+                    (first, newest, rows)
+                }
+                None => {
+                    let sql = format!(
+                        "SELECT MIN(_id), MAX(_id), COUNT(*) FROM \"{}\" WHERE _valid_to IS NULL AND _valid_from = $1",
+                        $table.table
+                    );
+                    sqlx::query_as(&sql).bind($at).fetch_one(&mut *$conn).await?
+                }
+            };
             run = match (first, newest) {
                 (Some(first), Some(newest)) if newest - first + 1 == count => Some((first, count)),
                 (None, _) => Some((0, 0)),
@@ -271,9 +280,11 @@ impl Store {
             let pruned =
                 "FROM dataset_changes WHERE seq <= (SELECT t.pruned_seq FROM dataset_tables t
                  WHERE t.dataset_id = dataset_changes.dataset_id)";
-            let gone: i64 = sqlx::query_scalar(&format!("SELECT COALESCE(SUM(span), 0) {pruned}"))
-                .fetch_one(&mut *tx)
-                .await?;
+            let gone: i64 = sqlx::query_scalar(&format!(
+                "SELECT CAST(COALESCE(SUM(span), 0) AS BIGINT) {pruned}"
+            ))
+            .fetch_one(&mut *tx)
+            .await?;
             sqlx::query(&format!("DELETE {pruned}"))
                 .execute(&mut *tx)
                 .await?;

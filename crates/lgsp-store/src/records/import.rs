@@ -101,7 +101,7 @@ impl Store {
     }
 }
 
-/// `COPY t (_valid_from, fields...) FROM STDIN`, in text format.
+/// `COPY t (_valid_from, fields...) FROM STDIN` in binary format.
 fn copy_statement(table: &RecordTable) -> String {
     let names: Vec<String> = table
         .schema
@@ -110,7 +110,7 @@ fn copy_statement(table: &RecordTable) -> String {
         .map(|f| format!("\"{}\"", f.name))
         .collect();
     format!(
-        "COPY \"{}\" (_valid_from, {}) FROM STDIN",
+        "COPY \"{}\" (_valid_from, {}) FROM STDIN (FORMAT binary)",
         table.table,
         names.join(", ")
     )
@@ -272,7 +272,7 @@ impl RecordImport {
         let ImportTx::Postgres(tx) = &mut self.tx else {
             unreachable!("checked above")
         };
-        let copy_of = |batch: Result<EncodedRows>| -> Result<String> {
+        let copy_of = |batch: Result<EncodedRows>| -> Result<Vec<u8>> {
             match batch?.body {
                 Encoded::Postgres { copy, .. } => Ok(copy),
                 Encoded::Sqlite { .. } => {
@@ -286,16 +286,18 @@ impl RecordImport {
         };
         let mut next = Some(first);
         let mut sink = tx.copy_in_raw(&copy_statement(&self.table)).await?;
+        sink.send(COPY_HEADER).await?;
         while let Some(batch) = next {
             let rows = batch.as_ref().map_or(0, |b| b.rows);
             let copy = copy_of(batch)?;
-            for part in copy.as_bytes().chunks(COPY_CHUNK_BYTES) {
+            for part in copy.chunks(COPY_CHUNK_BYTES) {
                 sink.send(part).await?;
             }
             self.rows += rows as u64;
             written(self.rows);
             next = batches.recv().await;
         }
+        sink.send(COPY_TRAILER).await?;
         sink.finish().await?;
         Ok(())
     }
@@ -342,9 +344,11 @@ impl RecordImport {
                 }
                 if !copy.is_empty() {
                     let mut sink = tx.copy_in_raw(&copy_statement(&self.table)).await?;
-                    for part in copy.as_bytes().chunks(COPY_CHUNK_BYTES) {
+                    sink.send(COPY_HEADER).await?;
+                    for part in copy.chunks(COPY_CHUNK_BYTES) {
                         sink.send(part).await?;
                     }
+                    sink.send(COPY_TRAILER).await?;
                     sink.finish().await?;
                 }
             }
@@ -367,6 +371,7 @@ impl RecordImport {
         let backend = self.tx.backend();
         let only_inserts = self.closed == 0;
         let rebuild = std::mem::take(&mut self.rebuild);
+        let bulk = (!rebuild.is_empty()).then_some(self.rows as i64);
         on_tx!(self, |tx| {
             for statement in &rebuild {
                 sqlx::query(statement).execute(&mut **tx).await?;
@@ -384,7 +389,14 @@ impl RecordImport {
                 .bind(at)
                 .execute(&mut **tx)
                 .await?;
-            super::changes::record_changes!(&mut **tx, &self.table, at, backend, only_inserts);
+            super::changes::record_changes!(
+                &mut **tx,
+                &self.table,
+                at,
+                backend,
+                only_inserts,
+                bulk
+            );
         });
         match self.tx {
             ImportTx::Sqlite(mut tx) => {
@@ -400,7 +412,8 @@ impl RecordImport {
 }
 
 /// Prepares rows for an import's backend, on whatever thread calls it: bound arguments for
-/// SQLite (owning the rows' values, so nothing is copied again), COPY text for PostgreSQL.
+/// SQLite (owning the rows' values, so nothing is copied again), binary COPY tuples for
+/// PostgreSQL (which the server reads without parsing numbers and times from text).
 #[derive(Debug, Clone)]
 pub struct RowEncoder {
     kinds: Vec<FieldType>,
@@ -427,7 +440,8 @@ enum Encoded {
     },
     Postgres {
         closes: Vec<(usize, PgArguments)>,
-        copy: String,
+        /// Tuples in COPY's binary format (without its header and trailer).
+        copy: Vec<u8>,
     },
 }
 
@@ -491,15 +505,15 @@ impl RowEncoder {
                     }
                     closes.push((n, args));
                 }
-                let valid_from = self.at.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string();
-                let mut copy = String::with_capacity(count * 128);
+                let mut copy = Vec::with_capacity(count * 128);
+                let columns = i16::try_from(self.kinds.len() + 1).unwrap_or(i16::MAX);
                 for row in &rows {
-                    copy.push_str(&valid_from);
-                    for value in row {
-                        copy.push('\t');
-                        copy_text(&mut copy, value);
+                    copy.extend_from_slice(&columns.to_be_bytes());
+                    copy.extend_from_slice(&8i32.to_be_bytes());
+                    copy.extend_from_slice(&pg_micros(self.at).to_be_bytes());
+                    for (&kind, value) in self.kinds.iter().zip(row) {
+                        copy_binary(&mut copy, kind, value);
                     }
-                    copy.push('\n');
                 }
                 Encoded::Postgres { closes, copy }
             }
@@ -584,23 +598,6 @@ fn push_date(out: &mut String, date: &NaiveDate) -> Option<()> {
     push_digits(out, date.month(), 2);
     out.push('-');
     push_digits(out, date.day(), 2);
-    Some(())
-}
-
-/// Appends `HH:MM:SS.ffffff` (None, appending nothing, for a leap second).
-fn push_time(out: &mut String, time: &NaiveTime) -> Option<()> {
-    use chrono::Timelike;
-    let micros = time.nanosecond() / 1000;
-    if micros >= 1_000_000 {
-        return None;
-    }
-    push_digits(out, time.hour(), 2);
-    out.push(':');
-    push_digits(out, time.minute(), 2);
-    out.push(':');
-    push_digits(out, time.second(), 2);
-    out.push('.');
-    push_digits(out, micros, 6);
     Some(())
 }
 
@@ -689,134 +686,110 @@ fn close_keys_sql(table: &RecordTable, key_len: usize, rows: usize, backend: Bac
     )
 }
 
-/// Appends a value in PostgreSQL's COPY text format: `\N` for NULL, backslash escapes for
-/// the characters that delimit rows and columns, ISO dates and times, UTC timestamps with an
-/// explicit offset.
-fn copy_text(out: &mut String, value: &CellValue) {
-    match value {
-        CellValue::Null => out.push_str("\\N"),
-        CellValue::String(text) => {
-            for c in text.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\t' => out.push_str("\\t"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    c => out.push(c),
-                }
-            }
-        }
-        CellValue::Integer(v) => {
-            let _ = write!(out, "{v}");
-        }
-        CellValue::Year(v) => {
-            let _ = write!(out, "{v}");
-        }
-        CellValue::Number(v) => copy_float(out, *v),
-        CellValue::Boolean(v) => out.push(if *v { 't' } else { 'f' }),
-        CellValue::Date(v) => {
-            if push_date(out, v).is_none() {
-                let _ = write!(out, "{}", v.format("%Y-%m-%d"));
-            }
-        }
-        CellValue::Datetime(v) => {
-            let (date, time) = (v.date_naive(), v.time());
-            let start = out.len();
-            let fast = push_date(out, &date).and_then(|()| {
-                out.push(' ');
-                push_time(out, &time)
-            });
-            if fast.is_some() {
-                out.push_str("+00");
-            } else {
-                out.truncate(start);
-                let _ = write!(out, "{}", v.format("%Y-%m-%d %H:%M:%S%.6f+00"));
-            }
-        }
-        CellValue::Time(v) => {
-            if push_time(out, v).is_none() {
-                let _ = write!(out, "{}", v.format("%H:%M:%S%.6f"));
-            }
-        }
-        CellValue::Geopoint([lon, lat]) => {
-            copy_float(out, *lon);
-            out.push(',');
-            copy_float(out, *lat);
-        }
-    }
+/// The binary COPY header: signature, no flags, no extension.
+const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+/// The binary COPY trailer: a tuple of -1 fields.
+const COPY_TRAILER: &[u8] = &(-1i16).to_be_bytes();
+
+/// Microseconds since PostgreSQL's epoch, 2000-01-01 00:00:00 UTC.
+fn pg_micros(at: DateTime<Utc>) -> i64 {
+    let epoch = NaiveDate::from_ymd_opt(2000, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .expect("a valid date");
+    (at - epoch).num_microseconds().unwrap_or(i64::MAX)
 }
 
-fn copy_float(out: &mut String, v: f64) {
-    if v.is_nan() {
-        out.push_str("NaN");
-    } else if v.is_infinite() {
-        out.push_str(if v > 0.0 { "Infinity" } else { "-Infinity" });
-    } else {
-        let _ = write!(out, "{v}");
+/// Appends one field in COPY's binary format: its length (-1 for NULL), then its value as
+/// PostgreSQL's `send` functions write it for the column's type (`column_type`).
+fn copy_binary(out: &mut Vec<u8>, kind: FieldType, value: &CellValue) {
+    let mut field = |bytes: &[u8]| {
+        out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+        out.extend_from_slice(bytes);
+    };
+    match (kind, value) {
+        (FieldType::Integer, CellValue::Integer(v)) => field(&v.to_be_bytes()),
+        (FieldType::Year, CellValue::Year(v)) => field(&v.to_be_bytes()),
+        (FieldType::Number, CellValue::Number(v)) => field(&v.to_bits().to_be_bytes()),
+        (FieldType::Boolean, CellValue::Boolean(v)) => field(&[u8::from(*v)]),
+        (FieldType::Date, CellValue::Date(v)) => {
+            let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).expect("a valid date");
+            let days = i32::try_from((*v - epoch).num_days()).unwrap_or(i32::MAX);
+            field(&days.to_be_bytes())
+        }
+        (FieldType::Datetime, CellValue::Datetime(v)) => field(&pg_micros(*v).to_be_bytes()),
+        (FieldType::Time, CellValue::Time(v)) => {
+            use chrono::Timelike;
+            let micros = i64::from(v.num_seconds_from_midnight()) * 1_000_000
+                + i64::from(v.nanosecond() / 1000);
+            field(&micros.to_be_bytes())
+        }
+        (FieldType::String, CellValue::String(v)) => field(v.as_bytes()),
+        (FieldType::Geopoint, CellValue::Geopoint([lon, lat])) => {
+            field(format!("{lon},{lat}").as_bytes())
+        }
+        _ => out.extend_from_slice(&(-1i32).to_be_bytes()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
-    use lgsp_core::table_schema::CellValue;
+    use lgsp_core::table_schema::{CellValue, FieldType};
 
-    use super::{copy_text, iso_date};
+    use super::{copy_binary, iso_date, pg_micros};
 
-    fn copied(value: CellValue) -> String {
-        let mut out = String::new();
-        copy_text(&mut out, &value);
-        out
-    }
-
-    /// The hand-written formats are chrono's, wherever they apply, and chrono's elsewhere.
+    /// The hand-written date is chrono's `%F` wherever it applies.
     #[test]
-    fn dates_and_times_are_written_as_chrono_writes_them() {
-        let days = [
+    fn dates_are_written_as_chrono_writes_them() {
+        for (y, m, d) in [
             (0, 1, 1),
             (1, 2, 3),
             (999, 12, 31),
             (2024, 2, 29),
             (9999, 12, 31),
-        ];
-        for (y, m, d) in days {
+        ] {
             let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
             assert_eq!(iso_date(&date).unwrap(), date.format("%F").to_string());
-            assert_eq!(
-                copied(CellValue::Date(date)),
-                date.format("%Y-%m-%d").to_string()
-            );
-            for (h, mi, s, nano) in [(0, 0, 0, 0), (23, 59, 59, 999_999_000), (8, 5, 3, 120_000)] {
-                let at = Utc.from_utc_datetime(&date.and_hms_nano_opt(h, mi, s, nano).unwrap());
-                assert_eq!(
-                    copied(CellValue::Datetime(at)),
-                    at.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string()
-                );
-                let time = NaiveTime::from_hms_nano_opt(h, mi, s, nano).unwrap();
-                assert_eq!(
-                    copied(CellValue::Time(time)),
-                    time.format("%H:%M:%S%.6f").to_string()
-                );
-            }
         }
-        // Outside the fast path: years beyond four digits, before year 0, a leap second.
         for (y, m, d) in [(10000, 1, 1), (-44, 3, 15)] {
-            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
-            assert_eq!(iso_date(&date), None);
-            assert_eq!(
-                copied(CellValue::Date(date)),
-                date.format("%Y-%m-%d").to_string()
-            );
-            let at = Utc.from_utc_datetime(&date.and_hms_opt(1, 2, 3).unwrap());
-            assert_eq!(
-                copied(CellValue::Datetime(at)),
-                at.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string()
-            );
+            assert_eq!(iso_date(&NaiveDate::from_ymd_opt(y, m, d).unwrap()), None);
         }
-        let leap = NaiveTime::from_hms_nano_opt(23, 59, 59, 1_500_000_000).unwrap();
+    }
+
+    fn binary(kind: FieldType, value: CellValue) -> Vec<u8> {
+        let mut out = Vec::new();
+        copy_binary(&mut out, kind, &value);
+        out
+    }
+
+    /// Binary COPY fields as PostgreSQL's documentation gives them: times from 2000-01-01.
+    #[test]
+    fn binary_copy_fields_count_from_postgres_epoch() {
+        let at = Utc.with_ymd_and_hms(2000, 1, 2, 0, 0, 1).unwrap();
+        assert_eq!(pg_micros(at), 86_401_000_000);
         assert_eq!(
-            copied(CellValue::Time(leap)),
-            leap.format("%H:%M:%S%.6f").to_string()
+            binary(
+                FieldType::Date,
+                CellValue::Date(NaiveDate::from_ymd_opt(1999, 12, 31).unwrap())
+            ),
+            [0, 0, 0, 4, 0xff, 0xff, 0xff, 0xff]
+        );
+        assert_eq!(
+            binary(
+                FieldType::Time,
+                CellValue::Time(NaiveTime::from_hms_opt(0, 0, 1).unwrap())
+            ),
+            [0, 0, 0, 8, 0, 0, 0, 0, 0, 0x0f, 0x42, 0x40]
+        );
+        assert_eq!(binary(FieldType::Integer, CellValue::Null), [0xff; 4]);
+        assert_eq!(
+            binary(FieldType::Boolean, CellValue::Boolean(true)),
+            [0, 0, 0, 1, 1]
+        );
+        assert_eq!(
+            binary(FieldType::String, CellValue::String("Hà".into())),
+            [0, 0, 0, 3, b'H', 0xc3, 0xa0]
         );
     }
 }
