@@ -448,7 +448,16 @@ async fn read_records(
             };
             return Ok(exchange
                 .run(&state, |granted| {
-                    read_as(&state, &caller, &headers, &uri, &id, owner.clone(), dataset, Some(granted))
+                    read_as(
+                        &state,
+                        &caller,
+                        &headers,
+                        &uri,
+                        &id,
+                        owner.clone(),
+                        dataset,
+                        Some(granted),
+                    )
                 })
                 .await);
         }

@@ -46,9 +46,9 @@ pub fn load_or_create_salt(data_dir: &Path) -> std::io::Result<[u8; 32]> {
     let dir = data_dir.join("keys");
     let path = dir.join("subject-salt");
     if let Ok(bytes) = std::fs::read(&path) {
-        return bytes.try_into().map_err(|_| {
-            std::io::Error::other(format!("{} is not 32 bytes", path.display()))
-        });
+        return bytes
+            .try_into()
+            .map_err(|_| std::io::Error::other(format!("{} is not 32 bytes", path.display())));
     }
     std::fs::create_dir_all(&dir)?;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
@@ -93,7 +93,12 @@ pub struct ExchangeLeaf {
 }
 
 impl ExchangeLeaf {
-    pub fn new(at: DateTime<Utc>, request_id: &str, method: &str, subject: Option<Subject>) -> Self {
+    pub fn new(
+        at: DateTime<Utc>,
+        request_id: &str,
+        method: &str,
+        subject: Option<Subject>,
+    ) -> Self {
         Self {
             at,
             request_id: request_id.to_owned(),
@@ -196,7 +201,9 @@ impl ExchangeLeaf {
             request_id: self.request_id.clone(),
             consumer_agency: self.consumer.as_ref().map(|c| c.agency.to_string()),
             consumer_system: self.consumer.as_ref().map(|c| c.code.to_string()),
-            provider_agency: self.provider_agency().or_else(|| self.dataset_owner.clone()),
+            provider_agency: self
+                .provider_agency()
+                .or_else(|| self.dataset_owner.clone()),
             target: self.target.as_ref().map(|_| self.target_label()),
             purpose: self.purpose.clone(),
             method: self.method.clone(),
@@ -227,7 +234,10 @@ impl ExchangeIndex {
 
     pub fn note(&self, log_index: u64, leaf: &ExchangeLeaf) {
         if self.sender.try_send(leaf.entry(log_index)).is_err() {
-            tracing::warn!(log_index, "the exchange index is behind; an entry was not indexed");
+            tracing::warn!(
+                log_index,
+                "the exchange index is behind; an entry was not indexed"
+            );
         }
     }
 }

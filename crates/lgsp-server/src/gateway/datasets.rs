@@ -46,9 +46,7 @@ impl Exchange<'_> {
             .headers
             .get(&REQUEST_ID)
             .and_then(|v| v.to_str().ok())
-            .filter(|v| {
-                !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic())
-            })
+            .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
             .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
         let subject = self
             .headers

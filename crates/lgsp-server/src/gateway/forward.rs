@@ -51,7 +51,8 @@ pub(super) async fn read_body(body: Body, limit: u64) -> Result<Bytes, ApiError>
     let mut stream = body.into_data_stream();
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::new(ErrorCode::InvalidBody).detail(e.to_string()))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::new(ErrorCode::InvalidBody).detail(e.to_string()))?;
         if (bytes.len() + chunk.len()) as u64 > limit {
             return Err(too_large());
         }
@@ -135,10 +136,13 @@ pub(super) async fn send(state: &AppState, out: Outgoing<'_>) -> Result<Received
         (SIGNATURE_INPUT, signed.signature_input),
         (SIGNATURE, signed.signature),
     ] {
-        headers.insert(name, HeaderValue::from_str(&value).map_err(ApiError::internal)?);
+        headers.insert(
+            name,
+            HeaderValue::from_str(&value).map_err(ApiError::internal)?,
+        );
     }
-    let method = reqwest::Method::from_bytes(out.method.as_str().as_bytes())
-        .map_err(ApiError::internal)?;
+    let method =
+        reqwest::Method::from_bytes(out.method.as_str().as_bytes()).map_err(ApiError::internal)?;
     let response = state
         .gateway
         .client

@@ -81,7 +81,10 @@ impl Gateway {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/x/{agency}/{system}/{service}/{version}", any(exchange))
-        .route("/x/{agency}/{system}/{service}/{version}/{*path}", any(exchange))
+        .route(
+            "/x/{agency}/{system}/{service}/{version}/{*path}",
+            any(exchange),
+        )
 }
 
 /// An answer before signing: status, the header fields to send and the body.
@@ -196,7 +199,12 @@ fn sign_answer(state: &AppState, status: StatusCode, headers: &mut HeaderMap) {
         message = message.with_field(name, value);
         components.push(component);
     }
-    match sign(state.keys.active(), &message, components, Utc::now().timestamp()) {
+    match sign(
+        state.keys.active(),
+        &message,
+        components,
+        Utc::now().timestamp(),
+    ) {
         Ok(fields) => {
             if let (Ok(input), Ok(signature)) = (
                 HeaderValue::from_str(&fields.signature_input),
@@ -218,8 +226,7 @@ fn metrics(leaf: &ExchangeLeaf, elapsed: Duration) {
     ];
     metrics::counter!("lgsp_exchanges_total", &labels).increment(1);
     metrics::histogram!("lgsp_exchange_duration_seconds", &labels).record(elapsed.as_secs_f64());
-    metrics::histogram!("lgsp_exchange_response_bytes", &labels)
-        .record(leaf.response_bytes as f64);
+    metrics::histogram!("lgsp_exchange_response_bytes", &labels).record(leaf.response_bytes as f64);
     metrics::histogram!("lgsp_exchange_request_bytes", &labels).record(leaf.request_bytes as f64);
 }
 
@@ -468,7 +475,13 @@ fn filter(
     let is_json = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
         .is_some_and(|t| t == "application/json" || t.ends_with("+json"));
     if is_json {
         let document: serde_json::Value = serde_json::from_slice(&body).map_err(|error| {
@@ -476,7 +489,9 @@ fn filter(
             ApiError::new(ErrorCode::UpstreamInvalidResponse)
         })?;
         let kept = keep_fields(&document, fields);
-        return Ok(Bytes::from(serde_json::to_vec(&kept).map_err(ApiError::internal)?));
+        return Ok(Bytes::from(
+            serde_json::to_vec(&kept).map_err(ApiError::internal)?,
+        ));
     }
     let covers_all = service
         .shareable_fields
@@ -486,7 +501,10 @@ fn filter(
     if covers_all {
         Ok(body)
     } else {
-        tracing::warn!(service = service.id, "a non-JSON answer cannot be filtered to the grant");
+        tracing::warn!(
+            service = service.id,
+            "a non-JSON answer cannot be filtered to the grant"
+        );
         Err(ApiError::new(ErrorCode::UpstreamInvalidResponse))
     }
 }
@@ -507,7 +525,11 @@ fn provenance(
         service.code,
         service.version
     );
-    let base = settings.public_url.as_deref().unwrap_or("").trim_end_matches('/');
+    let base = settings
+        .public_url
+        .as_deref()
+        .unwrap_or("")
+        .trim_end_matches('/');
     let citation = format!(
         "{} ({}), dịch vụ “{}” ({} {}), {}/services, truy xuất lúc {} qua Nền tảng tích hợp, chia sẻ dữ liệu.",
         service.provider_name,

@@ -398,15 +398,21 @@ async fn clients_q5_3_b_http_message_signatures_verifies_a_webhook_delivery() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Python with http-message-signatures (PyPI): run with --ignored clients"]
 async fn clients_q4_q6_4_http_message_signatures_verifies_a_gateway_answer() {
-    use base64::Engine;
     use super::gateway;
+    use base64::Engine;
     let python = python();
     let app = spawn_app(Backend::Sqlite).await;
     let admin = app.token("agency-admin").await;
     let (base, _) = gateway::provider().await;
     gateway::provider_service(&app, &admin, "ho-tich-gw", &base, "khai-sinh").await;
-    gateway::grant(&app, &admin, "khai-sinh", serde_json::json!(["/ho_ten", "/noi_sinh"]), 100)
-        .await;
+    gateway::grant(
+        &app,
+        &admin,
+        "khai-sinh",
+        serde_json::json!(["/ho_ten", "/noi_sinh"]),
+        100,
+    )
+    .await;
     let (_, token) = app.client_token().await;
     let response = app
         .http

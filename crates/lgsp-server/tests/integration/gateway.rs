@@ -38,12 +38,15 @@ fn limits(settings: &mut Settings) {
     settings.gateway_max_response_bytes = 64 * 1024;
 }
 
-/// What the provider received: each request's header fields, URI and body.
+/// One request as the provider received it: header fields, URI and body.
+type Received = (HeaderMap, String, Vec<u8>);
+
+/// What the provider received.
 #[derive(Clone, Default)]
-pub struct Seen(Arc<Mutex<Vec<(HeaderMap, String, Vec<u8>)>>>);
+pub struct Seen(Arc<Mutex<Vec<Received>>>);
 
 impl Seen {
-    fn last(&self) -> (HeaderMap, String, Vec<u8>) {
+    fn last(&self) -> Received {
         self.0.lock().unwrap().last().cloned().expect("a request")
     }
 }
@@ -108,20 +111,22 @@ pub async fn provider() -> (String, Seen) {
         )
         .route(
             "/api/nop",
-            post(move |headers: HeaderMap, uri: axum::http::Uri, body: axum::body::Bytes| {
-                let echo = echo.clone();
-                async move {
-                    echo.0
-                        .lock()
-                        .unwrap()
-                        .push((headers, uri.to_string(), body.to_vec()));
-                    (
-                        axum::http::StatusCode::CREATED,
-                        [("content-type", "application/json")],
-                        body,
-                    )
-                }
-            }),
+            post(
+                move |headers: HeaderMap, uri: axum::http::Uri, body: axum::body::Bytes| {
+                    let echo = echo.clone();
+                    async move {
+                        echo.0
+                            .lock()
+                            .unwrap()
+                            .push((headers, uri.to_string(), body.to_vec()));
+                        (
+                            axum::http::StatusCode::CREATED,
+                            [("content-type", "application/json")],
+                            body,
+                        )
+                    }
+                },
+            ),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -194,7 +199,13 @@ pub async fn grant(app: &TestApp, admin: &str, code: &str, fields: Value, per_mi
     .await
 }
 
-async fn grant_on(app: &TestApp, admin: &str, target: Value, fields: Value, per_minute: u32) -> i64 {
+async fn grant_on(
+    app: &TestApp,
+    admin: &str,
+    target: Value,
+    fields: Value,
+    per_minute: u32,
+) -> i64 {
     let consumer = &app.credentials.clients[0];
     let response = app
         .send_json(
@@ -212,7 +223,9 @@ async fn grant_on(app: &TestApp, admin: &str, target: Value, fields: Value, per_
         )
         .await;
     assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-    response.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    response.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap()
 }
 
 fn path(code: &str, rest: &str) -> String {
@@ -251,8 +264,16 @@ pub fn assert_signed(jwks: &Value, status: u16, headers: &reqwest::header::Heade
     let text = |name: &str| headers[name].to_str().unwrap().to_owned();
     check_content_digest(&text("content-digest"), body).expect("the digest matches the body");
     let input = text("signature-input");
-    assert!(input.starts_with("sig1=(\"@status\" \"content-digest\""), "{input}");
-    assert!(input.contains(";created=") && input.contains(";keyid=") && input.ends_with(";alg=\"ed25519\""), "{input}");
+    assert!(
+        input.starts_with("sig1=(\"@status\" \"content-digest\""),
+        "{input}"
+    );
+    assert!(
+        input.contains(";created=")
+            && input.contains(";keyid=")
+            && input.ends_with(";alg=\"ed25519\""),
+        "{input}"
+    );
     let mut message = HttpMessage::response(status);
     for (name, value) in headers {
         message = message.with_field(name.as_str(), value.to_str().unwrap());
@@ -306,7 +327,14 @@ async fn q8_5_q14_q6_4_exchange_returns_granted_fields_signed_with_provenance_an
     let admin = app.token("agency-admin").await;
     let (base, seen) = provider().await;
     provider_service(&app, &admin, SYSTEM, &base, "khai-sinh").await;
-    grant(&app, &admin, "khai-sinh", json!(["/ho_ten", "/noi_sinh/tinh"]), 100).await;
+    grant(
+        &app,
+        &admin,
+        "khai-sinh",
+        json!(["/ho_ten", "/noi_sinh/tinh"]),
+        100,
+    )
+    .await;
     let (client_id, token) = app.client_token().await;
     let jwks = jwks(&app).await;
 
@@ -342,9 +370,15 @@ async fn q8_5_q14_q6_4_exchange_returns_granted_fields_signed_with_provenance_an
         .starts_with(&format!("{JUSTICE}; name*=UTF-8''")));
     assert_eq!(headers["last-modified"], "Tue, 01 Sep 2026 08:00:00 GMT");
     assert!(headers.contains_key("lgsp-retrieved-at"));
-    assert!(headers["lgsp-citation"].to_str().unwrap().starts_with("UTF-8''"));
+    assert!(headers["lgsp-citation"]
+        .to_str()
+        .unwrap()
+        .starts_with("UTF-8''"));
     assert_eq!(headers["lgsp-request-id"], "yeu-cau-0001");
-    assert!(!headers.contains_key("etag"), "the upstream's ETag named another body");
+    assert!(
+        !headers.contains_key("etag"),
+        "the upstream's ETag named another body"
+    );
     // Digest and signature (Q4, Q6.4).
     assert_signed(&jwks, 200, &headers, &body);
 
@@ -375,15 +409,31 @@ async fn q8_5_q14_q6_4_exchange_returns_granted_fields_signed_with_provenance_an
         key_for(&jwks),
     )
     .expect("the provider verifies the platform's request signature");
-    for component in ["@method", "@target-uri", "lgsp-consumer", "lgsp-purpose", "lgsp-request-id"] {
-        assert!(verified.covers(&Component::parse(component).unwrap()), "{component}");
+    for component in [
+        "@method",
+        "@target-uri",
+        "lgsp-consumer",
+        "lgsp-purpose",
+        "lgsp-request-id",
+    ] {
+        assert!(
+            verified.covers(&Component::parse(component).unwrap()),
+            "{component}"
+        );
     }
     let elsewhere = HttpMessage::request("GET", &format!("{base}/api/khai-sinh/124?chi_tiet=1"));
     let mut elsewhere = elsewhere;
     for (name, value) in &received {
         elsewhere = elsewhere.with_field(name.as_str(), value.to_str().unwrap());
     }
-    assert!(verify(&elsewhere, input, received["signature"].to_str().unwrap(), LABEL, key_for(&jwks)).is_err());
+    assert!(verify(
+        &elsewhere,
+        input,
+        received["signature"].to_str().unwrap(),
+        LABEL,
+        key_for(&jwks)
+    )
+    .is_err());
 
     // The leaf: committed before the answer, proven against a signed checkpoint, naming
     // nobody but by a salted hash.
@@ -393,19 +443,31 @@ async fn q8_5_q14_q6_4_exchange_returns_granted_fields_signed_with_provenance_an
     assert_eq!(entry["status"], 200);
     assert_eq!(entry["purpose"], "TTHC");
     assert_eq!(entry["method"], "GET");
-    assert_eq!(entry["route"], "/x/{agency}/{system}/{service}/{version}/{*path}");
+    assert_eq!(
+        entry["route"],
+        "/x/{agency}/{system}/{service}/{version}/{*path}"
+    );
     assert_eq!(entry["consumer"]["client"], client_id.as_str());
     assert_eq!(entry["provider"]["service"], "khai-sinh");
     assert_eq!(entry["fields"], json!(["/ho_ten", "/noi_sinh/tinh"]));
     assert_eq!(entry["response_bytes"], body.len());
-    assert_eq!(entry["response_digest"], headers["content-digest"].to_str().unwrap());
+    assert_eq!(
+        entry["response_digest"],
+        headers["content-digest"].to_str().unwrap()
+    );
     let subject = entry["subject"].as_str().unwrap();
     assert_eq!(subject.len(), 64);
     assert!(!entry.to_string().contains("035201001234"));
     assert!(!entry.to_string().contains("khai-sinh/123"));
 
     // A generated request id is a UUIDv7.
-    let response = call(&app, &token, &path("khai-sinh", "/khai-sinh/9"), Some("TTHC")).await;
+    let response = call(
+        &app,
+        &token,
+        &path("khai-sinh", "/khai-sinh/9"),
+        Some("TTHC"),
+    )
+    .await;
     let id = response.headers()["lgsp-request-id"].to_str().unwrap();
     assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 7);
 
@@ -421,7 +483,10 @@ async fn q8_5_q14_q6_4_exchange_returns_granted_fields_signed_with_provenance_an
         .unwrap();
     assert_eq!(response.status(), 201);
     let (received, _, sent) = seen.last();
-    assert_eq!(serde_json::from_slice::<Value>(&sent).unwrap(), birth_record());
+    assert_eq!(
+        serde_json::from_slice::<Value>(&sent).unwrap(),
+        birth_record()
+    );
     check_content_digest(received["content-digest"].to_str().unwrap(), &sent).unwrap();
     assert_eq!(
         response.json::<Value>().await.unwrap(),
@@ -442,17 +507,88 @@ async fn q13_1_refusals_have_stable_codes_and_are_logged(backend: Backend) {
     let url = path("khai-sinh", "/khai-sinh/1");
 
     let refusals = [
-        (app.http.get(app.url(&url)).header("lgsp-purpose", "TTHC"), 401, "authentication_required"),
-        (app.http.get(app.url(&url)).bearer_auth("a.b.c").header("lgsp-purpose", "TTHC"), 401, "invalid_token"),
-        (app.http.get(app.url(&url)).bearer_auth(app.token("operator").await).header("lgsp-purpose", "TTHC"), 403, "forbidden"),
-        (app.http.get(app.url(&url)).bearer_auth(&token), 400, "purpose_required"),
-        (app.http.get(app.url(&url)).bearer_auth(&token).header("lgsp-purpose", "tthc"), 400, "purpose_required"),
-        (app.http.get(app.url(&url)).bearer_auth(&token).header("lgsp-purpose", "THONG_KE"), 403, "purpose_not_granted"),
-        (app.http.get(app.url(&path("khai-tu", "/x"))).bearer_auth(&token).header("lgsp-purpose", "TTHC"), 403, "no_grant"),
-        (app.http.get(app.url(&path("khong-co", "/x"))).bearer_auth(&token).header("lgsp-purpose", "TTHC"), 404, "resource_not_found"),
-        (app.http.delete(app.url(&url)).bearer_auth(&token).header("lgsp-purpose", "TTHC"), 405, "method_not_allowed"),
-        (app.http.get(app.url(&path("khai-sinh", "/a%2fb"))).bearer_auth(&token).header("lgsp-purpose", "TTHC"), 400, "invalid_parameter"),
-        (app.http.get(app.url(&path("khai-sinh", "/a%5c..%5cb"))).bearer_auth(&token).header("lgsp-purpose", "TTHC"), 400, "invalid_parameter"),
+        (
+            app.http.get(app.url(&url)).header("lgsp-purpose", "TTHC"),
+            401,
+            "authentication_required",
+        ),
+        (
+            app.http
+                .get(app.url(&url))
+                .bearer_auth("a.b.c")
+                .header("lgsp-purpose", "TTHC"),
+            401,
+            "invalid_token",
+        ),
+        (
+            app.http
+                .get(app.url(&url))
+                .bearer_auth(app.token("operator").await)
+                .header("lgsp-purpose", "TTHC"),
+            403,
+            "forbidden",
+        ),
+        (
+            app.http.get(app.url(&url)).bearer_auth(&token),
+            400,
+            "purpose_required",
+        ),
+        (
+            app.http
+                .get(app.url(&url))
+                .bearer_auth(&token)
+                .header("lgsp-purpose", "tthc"),
+            400,
+            "purpose_required",
+        ),
+        (
+            app.http
+                .get(app.url(&url))
+                .bearer_auth(&token)
+                .header("lgsp-purpose", "THONG_KE"),
+            403,
+            "purpose_not_granted",
+        ),
+        (
+            app.http
+                .get(app.url(&path("khai-tu", "/x")))
+                .bearer_auth(&token)
+                .header("lgsp-purpose", "TTHC"),
+            403,
+            "no_grant",
+        ),
+        (
+            app.http
+                .get(app.url(&path("khong-co", "/x")))
+                .bearer_auth(&token)
+                .header("lgsp-purpose", "TTHC"),
+            404,
+            "resource_not_found",
+        ),
+        (
+            app.http
+                .delete(app.url(&url))
+                .bearer_auth(&token)
+                .header("lgsp-purpose", "TTHC"),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            app.http
+                .get(app.url(&path("khai-sinh", "/a%2fb")))
+                .bearer_auth(&token)
+                .header("lgsp-purpose", "TTHC"),
+            400,
+            "invalid_parameter",
+        ),
+        (
+            app.http
+                .get(app.url(&path("khai-sinh", "/a%5c..%5cb")))
+                .bearer_auth(&token)
+                .header("lgsp-purpose", "TTHC"),
+            400,
+            "invalid_parameter",
+        ),
     ];
     for (request, status, code) in refusals {
         let response = request.send().await.unwrap();
@@ -471,14 +607,26 @@ async fn q13_1_refusals_have_stable_codes_and_are_logged(backend: Backend) {
     }
     // Dot segments, sent as they are (HTTP clients would resolve them first), never leave the
     // service's upstream.
-    for trick in ["/../../admin", "/%2e%2e/admin", "/khai-sinh/.%2E/.%2e/cham", "/./khai-sinh/1"] {
+    for trick in [
+        "/../../admin",
+        "/%2e%2e/admin",
+        "/khai-sinh/.%2E/.%2e/cham",
+        "/./khai-sinh/1",
+    ] {
         let (status, body) = raw_get(&app, &path("khai-sinh", trick), &token).await;
         assert_eq!(status, 400, "{trick}: {body}");
         assert!(body.contains("\"invalid_parameter\""), "{trick}: {body}");
     }
 
     // A 405 names the methods.
-    let response = app.http.delete(app.url(&url)).bearer_auth(&token).header("lgsp-purpose", "TTHC").send().await.unwrap();
+    let response = app
+        .http
+        .delete(app.url(&url))
+        .bearer_auth(&token)
+        .header("lgsp-purpose", "TTHC")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["allow"], "GET, POST");
 
     // A grant not in force any more.
@@ -530,7 +678,12 @@ async fn q15_1_c_suspension_and_termination_take_effect_on_the_next_request(back
         async move {
             let body = reason.map_or(json!({}), |r| json!({ "reason": r }));
             let response = app
-                .send_json(Method::POST, &format!("/api/v1/grants/{id}/{step}"), Some(&admin), &body)
+                .send_json(
+                    Method::POST,
+                    &format!("/api/v1/grants/{id}/{step}"),
+                    Some(&admin),
+                    &body,
+                )
                 .await;
             assert_eq!(response.status(), 200, "{step}");
         }
@@ -557,16 +710,32 @@ async fn q15_1_c_suspension_and_termination_take_effect_on_the_next_request(back
     };
     assert_eq!(call(&app, &token, &url, Some("TTHC")).await.status(), 200);
     move_grant("suspend", Some("Kiểm tra an toàn thông tin")).await;
-    let problem = assert_problem(call(&app, &token, &url, Some("TTHC")).await, 403, "grant_suspended").await;
+    let problem = assert_problem(
+        call(&app, &token, &url, Some("TTHC")).await,
+        403,
+        "grant_suspended",
+    )
+    .await;
     assert_eq!(problem["reason"], "Kiểm tra an toàn thông tin");
     let statuses = load.await.unwrap();
     // Once refused, never served again while suspended: no cache lets a request through.
-    let first_refused = statuses.iter().position(|s| *s == 403).unwrap_or(statuses.len());
-    assert!(statuses[first_refused..].iter().all(|s| *s == 403), "{statuses:?}");
+    let first_refused = statuses
+        .iter()
+        .position(|s| *s == 403)
+        .unwrap_or(statuses.len());
+    assert!(
+        statuses[first_refused..].iter().all(|s| *s == 403),
+        "{statuses:?}"
+    );
     move_grant("resume", None).await;
     assert_eq!(call(&app, &token, &url, Some("TTHC")).await.status(), 200);
     move_grant("terminate", Some("Hết nhu cầu khai thác")).await;
-    let problem = assert_problem(call(&app, &token, &url, Some("TTHC")).await, 403, "grant_terminated").await;
+    let problem = assert_problem(
+        call(&app, &token, &url, Some("TTHC")).await,
+        403,
+        "grant_terminated",
+    )
+    .await;
     assert_eq!(problem["reason"], "Hết nhu cầu khai thác");
     app.stop().await;
 }
@@ -588,7 +757,11 @@ async fn q6_5_quota_per_grant_answers_429(backend: Backend) {
         assert_eq!(call(&app, &token, &url, Some("TTHC")).await.status(), 200);
     }
     let response = call(&app, &token, &url, Some("TTHC")).await;
-    let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     assert!(response.headers().contains_key("lgsp-log-index"));
     assert_problem(response, 429, "quota_exceeded").await;
@@ -613,7 +786,10 @@ async fn q6_5_upstream_failures_and_size_limits_are_problems(backend: Backend) {
 
     let started = std::time::Instant::now();
     let response = call(&app, &token, &path("khai-sinh", "/cham"), Some("TTHC")).await;
-    assert!(started.elapsed() < Duration::from_secs(4), "the total timeout applies");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the total timeout applies"
+    );
     assert!(response.headers().contains_key("lgsp-log-index"));
     assert_problem(response, 504, "upstream_timeout").await;
 
@@ -696,7 +872,12 @@ async fn q13_3_hosted_dataset_reads_go_through_a_grant(backend: Backend) {
         100,
     )
     .await;
-    assert_problem(call(&app, &token, records, None).await, 400, "purpose_required").await;
+    assert_problem(
+        call(&app, &token, records, None).await,
+        400,
+        "purpose_required",
+    )
+    .await;
     let response = call(&app, &token, records, Some("TTHC")).await;
     assert_eq!(response.status(), 200);
     let headers = response.headers().clone();
@@ -709,13 +890,22 @@ async fn q13_3_hosted_dataset_reads_go_through_a_grant(backend: Backend) {
         json!([{"so": 1, "ngay_sinh": "2001-02-03"}, {"so": 2, "ngay_sinh": "1999-12-31"}])
     );
     let entry = proven_entry(&app, index).await;
-    assert_eq!(entry["provider"], json!({"agency": JUSTICE, "dataset": "so-hoa-ho-tich"}));
+    assert_eq!(
+        entry["provider"],
+        json!({"agency": JUSTICE, "dataset": "so-hoa-ho-tich"})
+    );
     assert_eq!(entry["fields"], json!(["so", "ngay_sinh"]));
     assert_eq!(entry["route"], "/api/v1/datasets/{id}/records");
     // Fields outside the grant cannot be asked for, filtered or ordered by.
     for query in ["select=ho_ten", "ho_ten=eq.x", "order=noi_sinh"] {
         assert_problem(
-            call(&app, &token, &format!("/api/v1/datasets/so-hoa-ho-tich/records?{query}"), Some("TTHC")).await,
+            call(
+                &app,
+                &token,
+                &format!("/api/v1/datasets/so-hoa-ho-tich/records?{query}"),
+                Some("TTHC"),
+            )
+            .await,
             403,
             "forbidden",
         )
