@@ -296,10 +296,12 @@ pub(crate) async fn authorise<'g>(
     let usage = state.store.grant_usage(&ids, attempt.at).await?;
     let grant = decide(grants, attempt, |id| usage.get(&id).copied().unwrap_or(0))
         .map_err(|refusal| refused(refusal, grants))?;
-    if !state
-        .store
-        .take_quota(grant.id, grant.per_minute, attempt.at)
-        .await?
+    // A grant without a quota has nothing to count: no write on the request's path.
+    if grant.per_minute.is_some()
+        && !state
+            .store
+            .take_quota(grant.id, grant.per_minute, attempt.at)
+            .await?
     {
         return Err(refused(
             Refusal::QuotaExceeded {

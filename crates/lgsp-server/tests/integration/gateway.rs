@@ -25,6 +25,7 @@ on_both_backends!(
     q6_5_quota_per_grant_answers_429,
     q6_5_upstream_failures_and_size_limits_are_problems,
     q13_3_hosted_dataset_reads_go_through_a_grant,
+    q15_2_e_console_lists_the_agency_exchanges_and_metrics_count_them,
 );
 
 /// The provider's system in the stories: Sở Tư pháp's civil-status look-up.
@@ -911,5 +912,90 @@ async fn q13_3_hosted_dataset_reads_go_through_a_grant(backend: Backend) {
         )
         .await;
     }
+    app.stop().await;
+}
+
+/// The console page of exchanges as `username` sees it: status and HTML.
+async fn exchange_log(app: &TestApp, username: &str) -> (u16, String) {
+    let client = super::web::browser(app);
+    let signed_in = super::web::sign_in(app, &client, username).await;
+    assert!(signed_in.status().is_redirection(), "signed in");
+    let response = client
+        .get(app.url("/console/exchanges"))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn exchange_log_page(app: &TestApp, username: &str) -> String {
+    let (status, page) = exchange_log(app, username).await;
+    assert_eq!(status, 200, "{page}");
+    page
+}
+
+async fn q15_2_e_console_lists_the_agency_exchanges_and_metrics_count_them(backend: Backend) {
+    let handle = lgsp_server::ops::prometheus();
+    let app = spawn_app_with(backend, limits).await;
+    let admin = app.token("agency-admin").await;
+    let (base, _) = provider().await;
+    provider_service(&app, &admin, SYSTEM, &base, "khai-sinh").await;
+    grant(&app, &admin, "khai-sinh", json!(["/ho_ten"]), 100).await;
+    let (_, token) = app.client_token().await;
+    let served = call(&app, &token, &path("khai-sinh", "/khai-sinh/1"), Some("TTHC")).await;
+    let index = log_index(&served);
+    assert_eq!(served.status(), 200, "{}", served.text().await.unwrap());
+    let served = index;
+    let refused = call(&app, &token, &path("khai-sinh", "/khai-sinh/1"), Some("THONG_KE")).await;
+    assert_eq!(refused.status(), 403);
+    let refused = log_index(&refused);
+    // The demo's investment-project service of Sở Kế hoạch và Đầu tư: not Sở Tư pháp's business.
+    let elsewhere = call(
+        &app,
+        &token,
+        "/x/000.00.04.H35/du-an-dau-tu/tra-cuu-du-an/v1/du-an",
+        Some("THONG_KE"),
+    )
+    .await;
+    assert_eq!(elsewhere.status(), 403);
+    let elsewhere = log_index(&elsewhere);
+
+    // The index is written after the leaves commit, off the request path: wait for it.
+    let link = |index: u64| format!("href=\"/log/entries/{index}\"");
+    let mut page = String::new();
+    for _ in 0..50 {
+        page = exchange_log_page(&app, "agency-admin").await;
+        if page.contains(&link(refused)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(page.contains("Nhật ký trao đổi dữ liệu"), "{page}");
+    assert!(page.contains(&link(served)), "{page}");
+    assert!(page.contains(&link(refused)), "{page}");
+    assert!(page.contains("Thành công (HTTP 200)"), "{page}");
+    assert!(page.contains("Mục đích không được cấp"), "{page}");
+    assert!(!page.contains(&link(elsewhere)), "another agencies' exchange is not shown");
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap())
+        .format("%d/%m/%Y")
+        .to_string();
+    assert!(page.contains(&today), "dates are dd/mm/yyyy");
+    let auditor = exchange_log_page(&app, "auditor").await;
+    assert!(auditor.contains(&link(elsewhere)), "the auditor sees every agency's");
+    let (status, page) = exchange_log(&app, "citizen").await;
+    assert_eq!(status, 403);
+    assert!(page.contains("Không có quyền truy cập"), "{page}");
+
+    let text = handle.render();
+    let counted = |status: &str| {
+        text.lines().any(|line| {
+            line.starts_with("lgsp_exchanges_total{")
+                && line.contains(&format!("service=\"{JUSTICE}/{SYSTEM}/khai-sinh/v1\""))
+                && line.contains(&format!("status=\"{status}\""))
+        })
+    };
+    assert!(counted("200") && counted("403"), "{text}");
+    assert!(text.contains("lgsp_exchange_duration_seconds"), "{text}");
     app.stop().await;
 }
