@@ -25,7 +25,7 @@ cleanup() {
 trap cleanup EXIT
 
 [ -n "${BENCH_BINARY:-}" ] || cargo build --release -q
-lgsp=${BENCH_BINARY:-./target/release/lgsp}
+lgsp=${BENCH_BINARY:-${CARGO_TARGET_DIR:-./target}/release/lgsp}
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
 # A 1 KiB JSON record (the provider's answer).
@@ -75,6 +75,8 @@ http {
     }
 }
 CONF
+# nginx's workers run as an unprivileged user when started by root: let them read the files.
+chmod 755 "$work"; chmod -R a+rX "$work/www"
 "$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log"
 for _ in $(seq 1 50); do
     curl -sf "http://127.0.0.1:$proxy_port/api/khai-sinh.json" > /dev/null && break
@@ -140,6 +142,7 @@ run_wrk() {
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/$name.wrk")
     p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}' "$work/$name.wrk")
     local non2xx; non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/$name.wrk")
+    [ -n "${SHOW_WRK:-}" ] && cat "$work/$name.wrk"
     echo "   $name: $rps req/s, p99 $p99 ms${non2xx:+, NON-2xx: $non2xx}"
 }
 

@@ -287,30 +287,43 @@ pub(crate) async fn consumer(
 }
 
 /// The grant an exchange goes under, taken with its quota, or the refusal as a problem.
+///
+/// The common case costs no read of the counters: the decision is first taken as if no quota
+/// were used, and the chosen grant's quota is then taken atomically (`take_quota`). Only when
+/// that quota is used up are the counters read and the decision taken again with them, so the
+/// outcome is that of `decide` over the real counters.
 pub(crate) async fn authorise<'g>(
     state: &AppState,
     grants: &'g [Grant],
     attempt: &Attempt<'_>,
 ) -> Result<&'g Grant, ApiError> {
+    let grant = decide(grants, attempt, |_| 0).map_err(|refusal| refused(refusal, grants))?;
+    if take(state, grant, attempt.at).await? {
+        return Ok(grant);
+    }
     let ids: Vec<i64> = grants.iter().map(|g| g.id).collect();
     let usage = state.store.grant_usage(&ids, attempt.at).await?;
     let grant = decide(grants, attempt, |id| usage.get(&id).copied().unwrap_or(0))
         .map_err(|refusal| refused(refusal, grants))?;
-    // A grant without a quota has nothing to count: no write on the request's path.
-    if grant.per_minute.is_some()
-        && !state
-            .store
-            .take_quota(grant.id, grant.per_minute, attempt.at)
-            .await?
-    {
-        return Err(refused(
-            Refusal::QuotaExceeded {
-                retry_after_seconds: 60 - attempt.at.timestamp().rem_euclid(60) as u64,
-            },
-            grants,
-        ));
+    if take(state, grant, attempt.at).await? {
+        return Ok(grant);
     }
-    Ok(grant)
+    Err(refused(
+        Refusal::QuotaExceeded {
+            retry_after_seconds: 60 - attempt.at.timestamp().rem_euclid(60) as u64,
+        },
+        grants,
+    ))
+}
+
+/// Counts one request under `grant` if its quota has room. A grant without a quota has
+/// nothing to count: no write on the request's path.
+async fn take(state: &AppState, grant: &Grant, at: DateTime<Utc>) -> Result<bool, ApiError> {
+    Ok(grant.per_minute.is_none()
+        || state
+            .store
+            .take_quota(grant.id, grant.per_minute, at)
+            .await?)
 }
 
 /// The problem a refusal is answered with (each its stable code).
