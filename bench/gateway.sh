@@ -8,7 +8,8 @@
 #
 # Needs: nginx, wrk, curl, python3. Targets 127.0.0.1 only; SQLite (default) or, with
 # DATABASE=postgres://…/db, PostgreSQL.
-# Usage: bench/gateway.sh [duration, default 20s]    (BENCH_BINARY=path to skip the build)
+# Usage: bench/gateway.sh [duration, default 20s]    (BENCH_BINARY=path to skip the build,
+#        SHOW_WRK=1 for wrk's whole output, QUOTA=n for the grant's requests per minute)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-20s}"
@@ -83,6 +84,9 @@ for _ in $(seq 1 50); do
     sleep 0.1
 done
 
+# The grant has a quota far above the load (every exchange counts against it, as in
+# production); QUOTA= (empty) measures a grant without a quota.
+QUOTA=${QUOTA-10000000}
 database_flag=()
 [ -n "${DATABASE:-}" ] && database_flag=(--database "$DATABASE")
 "$lgsp" serve --demo --data-dir "$work/lgsp" --listen "127.0.0.1:$lgsp_port" "${database_flag[@]}" \
@@ -121,7 +125,7 @@ api -X POST -d '{}' "$base/api/v1/services/$service/publish" > /dev/null
 api -d "{\"consumer\":{\"agency\":\"$consumer_agency\",\"code\":\"$consumer_system\"},
          \"target\":{\"kind\":\"service\",\"id\":$service},
          \"fields\":[\"/so\",\"/ho_ten\",\"/ngay_sinh\",\"/noi_sinh\",\"/ghi_chu\"],
-         \"purposes\":[\"TTHC\"],\"per_minute\":10000000}" "$base/api/v1/grants" > /dev/null
+         \"purposes\":[\"TTHC\"]${QUOTA:+,\"per_minute\":$QUOTA}}" "$base/api/v1/grants" > /dev/null
 token=$(curl -sf -u "$client_id:$client_secret" -d grant_type=client_credentials "$base/oauth/token" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 cat > "$work/lgsp.lua" <<LUA
