@@ -17,6 +17,7 @@ work=$(mktemp -d /tmp/lgsp-bench-gateway.XXXXXX)
 upstream_port=18601
 proxy_port=18602
 lgsp_port=18603
+metrics_port=18604
 cleanup() {
     [ -n "${lgsp_pid:-}" ] && kill "$lgsp_pid" 2>/dev/null || true
     [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
@@ -90,6 +91,7 @@ QUOTA=${QUOTA-10000000}
 database_flag=()
 [ -n "${DATABASE:-}" ] && database_flag=(--database "$DATABASE")
 "$lgsp" serve --demo --data-dir "$work/lgsp" --listen "127.0.0.1:$lgsp_port" "${database_flag[@]}" \
+    --metrics-listen "127.0.0.1:$metrics_port" \
     > "$work/lgsp.out" 2> "$work/lgsp.err" &
 lgsp_pid=$!
 for _ in $(seq 1 600); do
@@ -157,6 +159,12 @@ run_wrk lgsp "$base$gateway_path" -s "$work/lgsp.lua"
 lgsp_rps=$rps; lgsp_p99=$p99
 leaves=$(curl -sf "$base/log/checkpoint" | sed -n 2p)
 echo "   log size after the runs: $leaves leaves (one per exchange, each durable before its answer)"
+curl -sf "http://127.0.0.1:$metrics_port/metrics" | awk '
+    /^lgsp_log_batch_leaves_sum/ {sum=$2} /^lgsp_log_batch_leaves_count/ {count=$2}
+    /^lgsp_exchange_duration_seconds_sum/ {dsum+=$2} /^lgsp_exchange_duration_seconds_count/ {dcount+=$2}
+    END { if (count) printf "   durable commits: %d, %.1f leaves each on average\n", count, sum/count;
+          if (dcount) printf "   lgsp exchange time before the log commit (mean): %.2f ms\n", 1000*dsum/dcount }'
+
 python3 - "$nginx_rps" "$lgsp_rps" "$nginx_p99" "$lgsp_p99" <<'PY'
 import sys
 nr, lr, np_, lp = map(float, sys.argv[1:5])
