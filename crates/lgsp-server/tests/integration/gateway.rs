@@ -942,11 +942,23 @@ async fn q15_2_e_console_lists_the_agency_exchanges_and_metrics_count_them(backe
     provider_service(&app, &admin, SYSTEM, &base, "khai-sinh").await;
     grant(&app, &admin, "khai-sinh", json!(["/ho_ten"]), 100).await;
     let (_, token) = app.client_token().await;
-    let served = call(&app, &token, &path("khai-sinh", "/khai-sinh/1"), Some("TTHC")).await;
+    let served = call(
+        &app,
+        &token,
+        &path("khai-sinh", "/khai-sinh/1"),
+        Some("TTHC"),
+    )
+    .await;
     let index = log_index(&served);
     assert_eq!(served.status(), 200, "{}", served.text().await.unwrap());
     let served = index;
-    let refused = call(&app, &token, &path("khai-sinh", "/khai-sinh/1"), Some("THONG_KE")).await;
+    let refused = call(
+        &app,
+        &token,
+        &path("khai-sinh", "/khai-sinh/1"),
+        Some("THONG_KE"),
+    )
+    .await;
     assert_eq!(refused.status(), 403);
     let refused = log_index(&refused);
     // The demo's investment-project service of Sở Kế hoạch và Đầu tư: not Sở Tư pháp's business.
@@ -975,14 +987,20 @@ async fn q15_2_e_console_lists_the_agency_exchanges_and_metrics_count_them(backe
     assert!(page.contains(&link(refused)), "{page}");
     assert!(page.contains("Thành công (HTTP 200)"), "{page}");
     assert!(page.contains("Mục đích không được cấp"), "{page}");
-    assert!(!page.contains(&link(elsewhere)), "another agencies' exchange is not shown");
+    assert!(
+        !page.contains(&link(elsewhere)),
+        "another agencies' exchange is not shown"
+    );
     let today = chrono::Utc::now()
         .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap())
         .format("%d/%m/%Y")
         .to_string();
     assert!(page.contains(&today), "dates are dd/mm/yyyy");
     let auditor = exchange_log_page(&app, "auditor").await;
-    assert!(auditor.contains(&link(elsewhere)), "the auditor sees every agency's");
+    assert!(
+        auditor.contains(&link(elsewhere)),
+        "the auditor sees every agency's"
+    );
     let (status, page) = exchange_log(&app, "citizen").await;
     assert_eq!(status, 403);
     assert!(page.contains("Không có quyền truy cập"), "{page}");
