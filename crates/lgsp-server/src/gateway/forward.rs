@@ -63,7 +63,7 @@ pub(super) async fn read_body(body: Body, limit: u64) -> Result<Bytes, ApiError>
 
 /// The client's header fields that go on: not hop-by-hop, not the client's credentials or
 /// cookies, not `Host` (the upstream's own), not `LGSP-*` or signature fields (the gateway
-/// sets those itself, so the provider can trust them).
+/// sets those itself, so the provider can trust them), not `Accept-Encoding`.
 fn forwarded_headers(client: &HeaderMap) -> HeaderMap {
     let listed: Vec<String> = client
         .get_all(CONNECTION)
@@ -86,7 +86,9 @@ fn forwarded_headers(client: &HeaderMap) -> HeaderMap {
             || n == "signature-input"
             || n == "x-request-id"
             || n == "forwarded"
-            || n.starts_with("x-forwarded-");
+            || n.starts_with("x-forwarded-")
+            // The gateway reads the answer to filter and sign it: identity encoding only.
+            || n == "accept-encoding";
         if !dropped {
             out.append(name.clone(), value.clone());
         }
@@ -204,6 +206,7 @@ mod tests {
             ("lgsp-consumer", "forged"),
             ("signature", "sig1=:AAAA:"),
             ("accept", "application/json"),
+            ("accept-encoding", "gzip, br"),
             ("x-tra-cuu", "1"),
         ] {
             client.append(
