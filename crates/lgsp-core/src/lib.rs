@@ -8,6 +8,7 @@ pub mod agency;
 pub mod catalog;
 pub mod conformance;
 pub mod exchange;
+pub mod forwarding;
 pub mod http_signature;
 pub mod identity;
 pub mod policy;

@@ -86,6 +86,14 @@ impl HttpMethod {
             Self::Delete => "DELETE",
         }
     }
+
+    /// The method named exactly (upper case), if services may take it.
+    pub fn parse(name: &str) -> Result<Self, ParseError> {
+        [Self::Get, Self::Post, Self::Put, Self::Patch, Self::Delete]
+            .into_iter()
+            .find(|m| m.as_str() == name)
+            .ok_or_else(|| ParseError::new(format!("`{name}` is not a method services take")))
+    }
 }
 
 /// The methods a service accepts: at least one, each once, in a fixed order.

@@ -45,6 +45,10 @@ pub struct AppState {
     pub report_limiter: Arc<crate::error_reports::limit::ReportLimiter>,
     /// NATS JetStream, when changes are published there (`--nats`).
     pub nats: Option<crate::push::nats::Publisher>,
+    /// The exchange gateway's pooled HTTP client and subject salt.
+    pub gateway: Arc<crate::gateway::Gateway>,
+    /// The index of exchanges by agency, written after their leaves commit.
+    pub exchanges: crate::gateway::audit::ExchangeIndex,
 }
 
 impl AppState {
@@ -167,6 +171,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             transparency::record_actions,
         ))
+        // The gateway records every exchange itself, whatever the method.
+        .merge(crate::gateway::routes())
         .fallback(portal::not_found)
         .method_not_allowed_fallback(portal::method_not_allowed)
         .layer(middleware::from_fn(ops::record_metrics))

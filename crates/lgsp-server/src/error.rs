@@ -125,6 +125,28 @@ error_codes! {
         "The uploaded document is missing, empty or not of the required type (an official letter must be a PDF).");
     MalformedMultipart = (BAD_REQUEST, "malformed_multipart", "Malformed multipart body",
         "The `multipart/form-data` body could not be read; `detail` says why.");
+    PurposeRequired = (BAD_REQUEST, "purpose_required", "Purpose required",
+        "An exchange through the gateway must say why in `LGSP-Purpose`: a purpose code of the grant (2–32 of A-Z, 0-9, `_`, `.`, `-`, e.g. `TTHC`). The refusal is recorded in the transparency log.");
+    NoGrant = (FORBIDDEN, "no_grant", "No grant",
+        "The consumer system holds no grant on this service or dataset (Q13.1). Ask the provider for one (a sharing request), or subscribe if it is shared by default. The refusal is recorded in the transparency log.");
+    GrantSuspended = (FORBIDDEN, "grant_suspended", "Grant suspended",
+        "The consumer's grant is suspended by the provider or the operator; `reason` says why. It takes effect on the very next request and lasts until the grant is resumed.");
+    GrantTerminated = (FORBIDDEN, "grant_terminated", "Grant terminated",
+        "The consumer's grant is terminated, which is final; `reason` says why. A new grant is needed.");
+    GrantNotInForce = (FORBIDDEN, "grant_not_in_force", "Grant not in force",
+        "The consumer's grant has not started yet or has expired (its validity period does not include now).");
+    PurposeNotGranted = (FORBIDDEN, "purpose_not_granted", "Purpose not granted",
+        "The consumer holds a grant, but not for the purpose in `LGSP-Purpose`; `purposes` lists those granted.");
+    QuotaExceeded = (TOO_MANY_REQUESTS, "quota_exceeded", "Quota exceeded",
+        "The grant's requests per minute are used up: wait `Retry-After` seconds. The quota is counted across all nodes.");
+    UpstreamUnreachable = (BAD_GATEWAY, "upstream_unreachable", "Provider system unreachable",
+        "The gateway could not connect to the provider's system, or the connection broke, or the service's upstream is no longer on the provider system's registered address. Try again later; the provider is told by its availability monitoring.");
+    UpstreamTimeout = (GATEWAY_TIMEOUT, "upstream_timeout", "Provider system too slow",
+        "The provider's system did not answer completely within `gateway_timeout_millis`. Try again later.");
+    UpstreamResponseTooLarge = (BAD_GATEWAY, "upstream_response_too_large", "Provider answer too large",
+        "The provider's answer is larger than `gateway_max_response_bytes`; ask for less (a filter, a page).");
+    UpstreamInvalidResponse = (BAD_GATEWAY, "upstream_invalid_response", "Provider answer cannot be filtered",
+        "The provider's answer is declared JSON but is not, or is not JSON while the grant covers only some of the service's shareable fields, so the granted fields cannot be picked out. Nothing of it was sent on.");
     StorageUnavailable = (SERVICE_UNAVAILABLE, "storage_unavailable", "Storage unavailable",
         "The storage is not reachable; try again later.");
     Internal = (INTERNAL_SERVER_ERROR, "internal_error", "Internal error",

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod error_reports;
 pub mod extract;
+pub mod gateway;
 pub mod grants;
 pub mod keys;
 pub mod notifications;
@@ -107,8 +108,12 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         None => None,
     };
     let origin = transparency::origin(settings.public_url.as_deref());
+    let gateway =
+        Arc::new(gateway::Gateway::new(&settings).context("cannot prepare the exchange gateway")?);
     let state = AppState {
         log: transparency::TransparencyLog::start(store.clone(), &origin),
+        exchanges: gateway::audit::ExchangeIndex::start(store.clone()),
+        gateway,
         store,
         keys: Arc::new(keys),
         settings: Arc::new(settings),

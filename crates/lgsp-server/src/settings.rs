@@ -114,6 +114,17 @@ pub struct Settings {
     /// Accept `http://` targets on the loopback interface (localhost, 127.0.0.0/8, [::1]);
     /// for tests and local tools, never for agencies' systems.
     pub webhook_allow_http_loopback: bool,
+    /// How long the gateway waits to connect to a provider's upstream, in milliseconds
+    /// (then 502 `upstream_unreachable`).
+    pub gateway_connect_timeout_millis: u64,
+    /// How long the gateway waits for a provider's whole answer, in milliseconds (then 504
+    /// `upstream_timeout`).
+    pub gateway_timeout_millis: u64,
+    /// The largest request body the gateway forwards (larger: 413 `payload_too_large`).
+    pub gateway_max_request_bytes: u64,
+    /// The largest answer the gateway reads from a provider (larger: 502
+    /// `upstream_response_too_large`).
+    pub gateway_max_response_bytes: u64,
 }
 
 impl Default for Settings {
@@ -147,6 +158,10 @@ impl Default for Settings {
             webhook_timeout_seconds: 10,
             webhook_max_failures: 15,
             webhook_allow_http_loopback: false,
+            gateway_connect_timeout_millis: 3_000,
+            gateway_timeout_millis: 30_000,
+            gateway_max_request_bytes: 1024 * 1024,
+            gateway_max_response_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -185,7 +200,7 @@ pub enum SettingsError {
     },
     #[error("set either `database` or `database_file`, not both")]
     DatabaseTwice,
-    #[error("`session_minutes`, `token_seconds`, `max_body_bytes`, `max_upload_bytes`, `push_poll_millis`, `webhook_batch_size`, `webhook_timeout_seconds` and `webhook_max_failures` must be positive")]
+    #[error("`session_minutes`, `token_seconds`, `max_body_bytes`, `max_upload_bytes`, `push_poll_millis`, `webhook_batch_size`, `webhook_timeout_seconds`, `webhook_max_failures` and the `gateway_*` settings must be positive")]
     NotPositive,
 }
 
@@ -232,6 +247,10 @@ impl Settings {
             || settings.webhook_batch_size == 0
             || settings.webhook_timeout_seconds == 0
             || settings.webhook_max_failures == 0
+            || settings.gateway_connect_timeout_millis == 0
+            || settings.gateway_timeout_millis == 0
+            || settings.gateway_max_request_bytes == 0
+            || settings.gateway_max_response_bytes == 0
         {
             return Err(SettingsError::NotPositive);
         }

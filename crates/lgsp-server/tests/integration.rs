@@ -17,6 +17,7 @@ mod integration {
     mod clients;
     mod error_reports;
     mod errors;
+    mod gateway;
     mod grants;
     mod identity;
     mod imports;

@@ -18,6 +18,7 @@ mod agencies;
 mod catalog;
 mod clients;
 mod error_reports;
+mod exchanges;
 mod grants;
 mod imports;
 mod push;
@@ -36,6 +37,7 @@ pub use catalog::{
 };
 pub use clients::{Client, NewClient};
 pub use error_reports::{ErrorReport, NewErrorReport, Notice};
+pub use exchanges::ExchangeEntry;
 pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant};
 pub use imports::{ImportJob, ImportOutcome};
 pub use push::{AfterFailure, Delivery, NewDelivery, NewWebhook, Reactivation, Webhook};

@@ -19,6 +19,9 @@ use crate::{now, on_pool, Result, Store, StoreError, Timestamp};
 pub struct Service {
     pub id: i64,
     pub provider: SystemId,
+    /// The provider agency's name, for provenance (Q14).
+    #[serde(skip)]
+    pub provider_name: String,
     pub code: ServiceCode,
     pub version: ServiceVersion,
     pub name: Text,
@@ -98,6 +101,7 @@ pub struct ServiceFilter {
 struct ServiceRow {
     id: i64,
     agency_code: String,
+    agency_name: String,
     system_code: String,
     system_base_url: String,
     code: String,
@@ -125,6 +129,7 @@ impl TryFrom<ServiceRow> for Service {
                 agency: AgencyCode::parse(&row.agency_code)?,
                 code: SystemCode::parse(&row.system_code)?,
             },
+            provider_name: row.agency_name,
             code: ServiceCode::parse(&row.code)?,
             version: ServiceVersion::parse(&row.version)?,
             name: Text::parse(&row.name)?,
@@ -145,7 +150,8 @@ impl TryFrom<ServiceRow> for Service {
 }
 
 const SELECT_SERVICE: &str = "
-    SELECT v.id, a.code AS agency_code, s.code AS system_code, s.base_url AS system_base_url,
+    SELECT v.id, a.code AS agency_code, a.name AS agency_name, s.code AS system_code,
+           s.base_url AS system_base_url,
            v.code, v.version, v.name, v.upstream_url, v.methods, v.openapi, v.shareable_fields,
            v.sharing_mode, v.docs, v.state, v.created_by, v.created_at, v.updated_at,
            v.published_at

@@ -32,6 +32,8 @@ pub struct Caller {
     pub user: Option<User>,
     /// Present when the person is signed in through a browser session.
     pub web_session: Option<WebSession>,
+    /// The OAuth2 client whose access token a system presented.
+    pub client_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +48,7 @@ impl Caller {
             actor: Actor::Anonymous,
             user: None,
             web_session: None,
+            client_id: None,
         }
     }
 
@@ -57,6 +60,7 @@ impl Caller {
             },
             user: Some(user),
             web_session,
+            client_id: None,
         }
     }
 
@@ -220,5 +224,6 @@ async fn system_caller(state: &AppState, token: &str) -> Result<Caller, ApiError
         actor: Actor::System(system),
         user: None,
         web_session: None,
+        client_id: Some(claims.sub),
     })
 }

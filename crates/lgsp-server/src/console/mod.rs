@@ -13,6 +13,7 @@ use lgsp_core::{Action, Actor, Resource, Role};
 use lgsp_store::Proposal;
 
 mod error_reports;
+mod exchanges;
 mod grants;
 mod imports;
 mod services;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(error_reports::routes())
         .merge(services::routes())
         .merge(grants::routes())
+        .merge(exchanges::routes())
         .merge(webhooks::routes())
 }
 

@@ -402,7 +402,11 @@ async fn import_jobs(
 /// NDJSON, XLSX (with a source sheet) and Data Package zips, by `format=` or `Accept`, hold
 /// every matching record unless `limit` is given, and stream. Code lists answer with the
 /// entries in effect on the `as_of` day. Open and public datasets need no account; personal
-/// fields are shown to, and filterable by, only the owner and the operator.
+/// fields are shown to, and filterable by, only the owner and the operator. A system reads
+/// other levels under a grant on the dataset, with `LGSP-Purpose`: only the grant's fields,
+/// signed (`Content-Digest`, `Signature`), recorded in the transparency log
+/// (`LGSP-Log-Index`); refusals are `purpose_required`, `no_grant`, `grant_suspended`,
+/// `grant_terminated`, `grant_not_in_force`, `purpose_not_granted`, `quota_exceeded`.
 #[utoipa::path(get, path = "/datasets/{id}/records", tag = "datasets",
     params(("id" = String, Path, description = "Dataset id"),
         ("select" = Option<String>, Query, description = "Fields to return, comma-separated"),
@@ -412,12 +416,14 @@ async fn import_jobs(
         ("offset" = Option<usize>, Query, description = "Rows to skip"),
         ("after" = Option<String>, Query, description = "Keyset cursor from the previous page's `Link` header"),
         ("format" = Option<String>, Query, description = "json, ndjson, csv, xlsx or datapackage"),
-        ("Prefer" = Option<String>, Header, description = "`count=exact` adds the total to `Content-Range`")),
+        ("Prefer" = Option<String>, Header, description = "`count=exact` adds the total to `Content-Range`"),
+        ("LGSP-Purpose" = Option<String>, Header, description = "A system reading under a grant: the purpose code")),
     responses((status = 200, description = "Records (JSON objects, or the chosen format)"),
         (status = 304, description = "Unchanged since the given ETag"),
         (status = 400, body = ProblemDoc, description = "`invalid_parameter` naming the parameter"),
         (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc),
         (status = 404, body = ProblemDoc), (status = 406, body = ProblemDoc),
+        (status = 429, body = ProblemDoc, description = "`quota_exceeded` (a system under a grant)"),
         (status = 413, body = ProblemDoc, description = "`export_too_large` for XLSX")))]
 async fn read_records(
     State(state): State<AppState>,
@@ -426,7 +432,53 @@ async fn read_records(
     uri: axum::http::Uri,
     Path(id): Path<DatasetId>,
 ) -> Result<Response, ApiError> {
+    if let lgsp_core::Actor::System(system) = &caller.actor {
+        let (owner, access, dataset) = published(&state, &id).await?;
+        if !matches!(
+            access,
+            lgsp_core::catalog::AccessLevel::Open | lgsp_core::catalog::AccessLevel::Public
+        ) {
+            // Restricted data reaches a system only through a grant, as an exchange (Q13.1).
+            let exchange = crate::gateway::datasets::Exchange {
+                caller: &caller,
+                system,
+                headers: &headers,
+                id: &id,
+                owner: &owner,
+            };
+            return Ok(exchange
+                .run(&state, |granted| {
+                    read_as(
+                        &state,
+                        &caller,
+                        &headers,
+                        &uri,
+                        &id,
+                        owner.clone(),
+                        dataset,
+                        Some(granted),
+                    )
+                })
+                .await);
+        }
+    }
     let (owner, dataset) = allowed(&state, &caller, &id, Action::Read).await?;
+    read_as(&state, &caller, &headers, &uri, &id, owner, dataset, None).await
+}
+
+/// Reads records for `caller`; with `granted`, only those fields (a system's grant).
+#[allow(clippy::too_many_arguments)]
+async fn read_as(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    id: &DatasetId,
+    owner: AgencyCode,
+    dataset: PublishedDataset,
+    granted: Option<Vec<String>>,
+) -> Result<Response, ApiError> {
+    let (state, id, uri) = (state.clone(), id.clone(), uri.clone());
     let table = table(&state, &id).await?;
     let mut params = query_pairs(&uri)?;
     let original = params.clone();
@@ -465,7 +517,7 @@ async fn read_records(
         query.as_of = chrono::Utc::now();
     }
     let personal = may_see_personal_fields(&caller.actor, &owner);
-    let columns = columns(&table.schema, &query, personal)?;
+    let columns = columns(&table.schema, &query, personal, granted.as_deref())?;
     let count_exact = headers
         .get_all("prefer")
         .iter()
@@ -477,7 +529,7 @@ async fn read_records(
     // caller may see.
     let etag = {
         let key = format!(
-            "{id}|{:?}|{}|{format:?}|{count_exact}|{personal}",
+            "{id}|{:?}|{}|{format:?}|{count_exact}|{personal}|{granted:?}",
             table.last_change_at,
             uri.query().unwrap_or_default()
         );
@@ -485,7 +537,7 @@ async fn read_records(
         let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
         format!("W/\"{hex}\"")
     };
-    let base = base_url(&state, &headers);
+    let base = base_url(&state, headers);
     let retrieved_at = chrono::Utc::now();
     let provenance = Provenance {
         dataset: &dataset,
@@ -584,15 +636,26 @@ async fn read_records(
 
 /// The fields the answer shows: the selection (or all), without personal fields for callers
 /// who may not see them — who may not filter or order by them either, since that would reveal
-/// their values.
-fn columns(schema: &TableSchema, query: &RecordQuery, personal: bool) -> Result<Columns, ApiError> {
-    let hidden =
-        |name: &str| !personal && schema.fields.iter().any(|f| f.name == name && f.personal);
+/// their values. A system reading under a grant sees exactly the `granted` fields (personal
+/// ones only if granted, Q6.3, Q8.5).
+fn columns(
+    schema: &TableSchema,
+    query: &RecordQuery,
+    personal: bool,
+    granted: Option<&[String]>,
+) -> Result<Columns, ApiError> {
+    let hidden = |name: &str| match granted {
+        Some(granted) => !granted.iter().any(|g| g == name),
+        None => !personal && schema.fields.iter().any(|f| f.name == name && f.personal),
+    };
     let refuse = |parameter: &str, name: &str| {
+        let why = if granted.is_some() {
+            format!("`{parameter}`: `{name}` is not a field of the grant")
+        } else {
+            format!("`{parameter}`: `{name}` holds personal data, shown only to the owner agency")
+        };
         ApiError::new(ErrorCode::Forbidden)
-            .detail(format!(
-                "`{parameter}`: `{name}` holds personal data, shown only to the owner agency"
-            ))
+            .detail(why)
             .with("parameter", serde_json::Value::from(parameter))
     };
     for filter in &query.filters {
@@ -622,7 +685,7 @@ fn columns(schema: &TableSchema, query: &RecordQuery, personal: bool) -> Result<
             .fields
             .iter()
             .enumerate()
-            .filter(|(_, f)| personal || !f.personal)
+            .filter(|(_, f)| !hidden(&f.name))
             .map(|(i, f)| (i, f.clone()))
             .collect(),
     };

@@ -156,6 +156,20 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
             });
         }
     }
+    let own_exchanges = own_agency.is_some_and(|agency| {
+        let grants = Resource::Grant {
+            provider: agency,
+            consumer: agency,
+        };
+        authorize(actor, Action::Read, grants).is_ok()
+    });
+    if own_exchanges || authorize(actor, Action::Read, Resource::SecurityEvents).is_ok() {
+        items.push(NavItem {
+            href: "/console/exchanges",
+            label: "Nhật ký trao đổi",
+            hint: "Các lần trao đổi dữ liệu qua cổng LGSP của cơ quan, kể cả yêu cầu bị từ chối",
+        });
+    }
     items.push(NavItem {
         href: "/console/imports",
         label: "Nhập dữ liệu",

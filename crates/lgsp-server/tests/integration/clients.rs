@@ -390,3 +390,73 @@ async fn clients_q5_3_b_http_message_signatures_verifies_a_webhook_delivery() {
     assert!(out.contains("refused: another URL"), "{out}");
     app.stop().await;
 }
+
+/// Q4, Q6.4: a gateway answer verifies with PyPI's `http-message-signatures` (RFC 9421), using
+/// the public key from the platform's JWKS: one label, `created`/`keyid`/`alg` only, covering
+/// `@status`, `content-digest` and every `lgsp-*` field, the body checked against its
+/// `Content-Digest`; a changed body or status does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Python with http-message-signatures (PyPI): run with --ignored clients"]
+async fn clients_q4_q6_4_http_message_signatures_verifies_a_gateway_answer() {
+    use super::gateway;
+    use base64::Engine;
+    let python = python();
+    let app = spawn_app(Backend::Sqlite).await;
+    let admin = app.token("agency-admin").await;
+    let (base, _) = gateway::provider().await;
+    gateway::provider_service(&app, &admin, "ho-tich-gw", &base, "khai-sinh").await;
+    gateway::grant(
+        &app,
+        &admin,
+        "khai-sinh",
+        serde_json::json!(["/ho_ten", "/noi_sinh"]),
+        100,
+    )
+    .await;
+    let (_, token) = app.client_token().await;
+    let response = app
+        .http
+        .get(app.url("/x/000.00.03.H35/ho-tich-gw/khai-sinh/v1/khai-sinh/123"))
+        .bearer_auth(&token)
+        .header("lgsp-purpose", "TTHC")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let status = response.status().as_u16();
+    let headers: serde_json::Map<String, Value> = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.to_string(), Value::from(v.to_str().unwrap())))
+        .collect();
+    let body = response.bytes().await.unwrap();
+    let captured = serde_json::json!({
+        "status": status,
+        "headers": headers,
+        "body": base64::engine::general_purpose::STANDARD.encode(&body),
+    });
+    let file = app.data_dir.join("answer.json");
+    std::fs::write(&file, captured.to_string()).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/clients/verify_response_signature.py");
+    let out = run(
+        &python,
+        vec![
+            script.display().to_string(),
+            app.url("/.well-known/jwks.json"),
+            file.display().to_string(),
+        ],
+    )
+    .await;
+    assert!(
+        out.contains(&format!(
+            "verified: label sig1, keyid {}",
+            app.state.keys.active().kid
+        )),
+        "{out}"
+    );
+    assert!(out.contains("lgsp-log-index"), "{out}");
+    assert!(out.contains("refused: a changed body"), "{out}");
+    assert!(out.contains("refused: another status"), "{out}");
+    app.stop().await;
+}

@@ -41,7 +41,7 @@ async fn verifier(app: &TestApp) -> NoteVerifier {
 }
 
 /// The logged entry at `index`, after checking its inclusion proof against its checkpoint.
-async fn proven_entry(app: &TestApp, index: u64) -> Value {
+pub async fn proven_entry(app: &TestApp, index: u64) -> Value {
     let response = app.get(&format!("/api/v1/log/entries/{index}"), None).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
