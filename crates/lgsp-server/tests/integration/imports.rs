@@ -15,6 +15,7 @@ on_both_backends!(
     q15_2_d_bad_files_are_refused_with_stable_codes_and_change_nothing,
     q15_2_d_async_imports_are_jobs_with_progress,
     q15_2_d_a_killed_import_changes_nothing,
+    q15_2_d_a_failed_first_load_leaves_the_dataset_ready_for_the_next,
     q15_2_d_console_upload_checks_csrf_and_shows_the_job,
 );
 
@@ -664,5 +665,84 @@ async fn q15_2_d_console_upload_checks_csrf_and_shows_the_job(backend: Backend) 
     assert_eq!(records(&app).await.len(), 2);
     let anonymous = app.http.get(app.url(&job_page)).send().await.unwrap();
     assert!(anonymous.status().is_redirection());
+    app.stop().await;
+}
+
+/// A dataset's first load is a bulk load (on PostgreSQL its indexes are dropped and rebuilt at
+/// commit): one that fails leaves everything as it was, and the next loads, upserts, appends and
+/// change feed work as on any dataset.
+async fn q15_2_d_a_failed_first_load_leaves_the_dataset_ready_for_the_next(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let operator = app.token("operator").await;
+    define_schema(&app, &operator).await;
+    let header = "ma,ten,ngay_thanh_lap,dien_tich,cong_lap\n";
+    let invalid = format!("{header}1,A,2001-09-05,1.5,true\n2,,,,\n");
+    assert_problem(
+        post(&app, &operator, "", "text/csv", invalid.into_bytes()).await,
+        422,
+        "import_invalid",
+    )
+    .await;
+    assert_eq!(records(&app).await, Vec::<Value>::new());
+
+    let first = format!("{header}1,A,2001-09-05,1.5,true\n2,B,,,\n3,C,,,false\n");
+    let response = post(&app, &operator, "", "text/csv", first.into_bytes()).await;
+    assert_eq!(response.status(), 200);
+    let upsert = format!("{header}2,B mới,,2.5,\n4,D,,,\n");
+    let response = post(
+        &app,
+        &operator,
+        "?mode=upsert",
+        "text/csv",
+        upsert.into_bytes(),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let again = format!("{header}1,A,,,\n");
+    assert_problem(
+        post(
+            &app,
+            &operator,
+            "?mode=append",
+            "text/csv",
+            again.into_bytes(),
+        )
+        .await,
+        409,
+        "conflict",
+    )
+    .await;
+
+    let names: Vec<Value> = records(&app)
+        .await
+        .iter()
+        .map(|r| r["ten"].clone())
+        .collect();
+    assert_eq!(names, [json!("A"), json!("B mới"), json!("C"), json!("D")]);
+    let response = app
+        .get("/api/v1/datasets/truong-hoc/records?ma=eq.2", None)
+        .await;
+    let found: Value = response.json().await.unwrap();
+    assert_eq!(found[0]["dien_tich"], json!(2.5));
+    let response = app
+        .get("/api/v1/datasets/truong-hoc/changes?limit=10", None)
+        .await;
+    let feed: Value = response.json().await.unwrap();
+    let ops: Vec<(i64, &str)> = feed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["seq"].as_i64().unwrap(), c["op"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            (1, "insert"),
+            (2, "insert"),
+            (3, "insert"),
+            (4, "update"),
+            (5, "insert")
+        ]
+    );
     app.stop().await;
 }
