@@ -272,30 +272,26 @@ impl RecordImport {
         let ImportTx::Postgres(tx) = &mut self.tx else {
             unreachable!("checked above")
         };
-        let copy_of = |batch: Result<EncodedRows>| -> Result<Vec<u8>> {
-            match batch?.body {
-                Encoded::Postgres { copy, .. } => Ok(copy),
-                Encoded::Sqlite { .. } => {
-                    unreachable!("an encoder encodes for its import's backend")
-                }
-            }
-        };
         // Nothing to copy for an empty file: no COPY at all.
-        let Some(first) = batches.recv().await else {
+        let Some(mut batch) = batches.recv().await else {
             return Ok(());
         };
-        let mut next = Some(first);
         let mut sink = tx.copy_in_raw(&copy_statement(&self.table)).await?;
         sink.send(COPY_HEADER).await?;
-        while let Some(batch) = next {
-            let rows = batch.as_ref().map_or(0, |b| b.rows);
-            let copy = copy_of(batch)?;
+        loop {
+            let EncodedRows { rows, body } = batch?;
+            let Encoded::Postgres { copy, .. } = body else {
+                unreachable!("an encoder encodes for its import's backend")
+            };
             for part in copy.chunks(COPY_CHUNK_BYTES) {
                 sink.send(part).await?;
             }
             self.rows += rows as u64;
             written(self.rows);
-            next = batches.recv().await;
+            match batches.recv().await {
+                Some(next) => batch = next,
+                None => break,
+            }
         }
         sink.send(COPY_TRAILER).await?;
         sink.finish().await?;
