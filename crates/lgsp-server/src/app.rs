@@ -47,8 +47,6 @@ pub struct AppState {
     pub nats: Option<crate::push::nats::Publisher>,
     /// The exchange gateway's pooled HTTP client and subject salt.
     pub gateway: Arc<crate::gateway::Gateway>,
-    /// The index of exchanges by agency, written after their leaves commit.
-    pub exchanges: crate::gateway::audit::ExchangeIndex,
 }
 
 impl AppState {

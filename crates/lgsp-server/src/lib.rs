@@ -112,7 +112,6 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         Arc::new(gateway::Gateway::new(&settings).context("cannot prepare the exchange gateway")?);
     let state = AppState {
         log: transparency::TransparencyLog::start(store.clone(), &origin),
-        exchanges: gateway::audit::ExchangeIndex::start(store.clone()),
         gateway,
         store,
         keys: Arc::new(keys),

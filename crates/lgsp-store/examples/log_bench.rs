@@ -34,7 +34,7 @@ async fn main() {
                 .into_bytes()
             })
             .collect();
-        store.append_log(&entries).await.expect("append");
+        store.append_log(&entries, &[]).await.expect("append");
         appended += count;
     }
     let seconds = start.elapsed().as_secs_f64();

@@ -1,5 +1,6 @@
 //! An index of the gateway's exchanges by agency (migration `0011_exchanges`), derived from the
-//! transparency log's leaves for the console's exchange log.
+//! transparency log's leaves for the console's exchange log and written in the transaction that
+//! appends them (`Store::append_log`).
 
 use serde::Serialize;
 
@@ -25,53 +26,61 @@ pub struct ExchangeEntry {
     pub latency_micros: i64,
 }
 
-/// Columns per row, and rows per statement (SQLite allows 32 766 parameters).
-const COLUMNS: usize = 13;
-const ROWS_PER_STATEMENT: usize = 1000;
+/// Rows per statement: few enough that binding stays cheap (SQLite finds a parameter by a
+/// linear scan of the statement's names), enough for a busy second's batch in one or two.
+pub(crate) const ROWS_PER_STATEMENT: usize = 64;
+
+/// The statement inserting `rows` exchanges.
+pub(crate) fn insert_sql(rows: usize) -> String {
+    const COLUMNS: usize = 13;
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=COLUMNS)
+                .map(|c| format!("${}", r * COLUMNS + c))
+                .collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO exchanges (log_index, at, request_id, consumer_agency, consumer_system,
+             provider_agency, target, purpose, method, status, refusal, response_bytes,
+             latency_micros)
+         VALUES {}",
+        values.join(", ")
+    )
+}
+
+/// Indexes exchanges inside the transaction `$tx` that appends their leaves from index
+/// `$first`: the index is exactly as complete as the log. An entry's `log_index` says which
+/// leaf of the batch records it (0 for the first).
+macro_rules! insert_exchanges {
+    ($tx:expr, $first:expr, $entries:expr) => {
+        for chunk in $entries.chunks($crate::exchanges::ROWS_PER_STATEMENT) {
+            let sql = $crate::exchanges::insert_sql(chunk.len());
+            let mut query = sqlx::query(&sql);
+            for e in chunk {
+                query = query
+                    .bind($first + e.log_index)
+                    .bind(e.at)
+                    .bind(&e.request_id)
+                    .bind(&e.consumer_agency)
+                    .bind(&e.consumer_system)
+                    .bind(&e.provider_agency)
+                    .bind(&e.target)
+                    .bind(&e.purpose)
+                    .bind(&e.method)
+                    .bind(e.status)
+                    .bind(&e.refusal)
+                    .bind(e.response_bytes)
+                    .bind(e.latency_micros);
+            }
+            query.execute(&mut *$tx).await?;
+        }
+    };
+}
+pub(crate) use insert_exchanges;
 
 impl Store {
-    /// Indexes exchanges whose leaves are committed; an index already present is kept.
-    pub async fn index_exchanges(&self, entries: &[ExchangeEntry]) -> Result<()> {
-        for chunk in entries.chunks(ROWS_PER_STATEMENT) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|r| {
-                    let params: Vec<String> = (1..=COLUMNS)
-                        .map(|c| format!("${}", r * COLUMNS + c))
-                        .collect();
-                    format!("({})", params.join(", "))
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO exchanges (log_index, at, request_id, consumer_agency,
-                     consumer_system, provider_agency, target, purpose, method, status, refusal,
-                     response_bytes, latency_micros)
-                 VALUES {} ON CONFLICT (log_index) DO NOTHING",
-                rows.join(", ")
-            );
-            on_pool!(self, |pool| {
-                let mut query = sqlx::query(&sql);
-                for e in chunk {
-                    query = query
-                        .bind(e.log_index)
-                        .bind(e.at)
-                        .bind(&e.request_id)
-                        .bind(&e.consumer_agency)
-                        .bind(&e.consumer_system)
-                        .bind(&e.provider_agency)
-                        .bind(&e.target)
-                        .bind(&e.purpose)
-                        .bind(&e.method)
-                        .bind(e.status)
-                        .bind(&e.refusal)
-                        .bind(e.response_bytes)
-                        .bind(e.latency_micros);
-                }
-                query.execute(pool).await?;
-            });
-        }
-        Ok(())
-    }
-
     /// The latest `limit` exchanges in which `agency` was the consumer or the provider, newest
     /// first; `None`: every agency's.
     pub async fn list_exchanges(

@@ -406,30 +406,48 @@ impl Store {
             .collect())
     }
 
-    /// Counts one request under `grant` in the minute of `at` if the grant's quota (`None`:
-    /// no quota) has room, atomically across nodes; `false` when the quota is used up, in
-    /// which case nothing is counted.
+    /// Counts `units` requests under `grant` in the minute of `at` if they all fit in the
+    /// grant's quota (`None`: no quota), atomically across nodes; `false` when they do not, in
+    /// which case nothing is counted. A node may take several units at once and answer the
+    /// next requests from them (see the gateway's quota leases).
     pub async fn take_quota(
         &self,
         grant: i64,
         per_minute: Option<NonZeroU32>,
         at: DateTime<Utc>,
+        units: NonZeroU32,
     ) -> Result<bool> {
         let limit = per_minute.map_or(i64::MAX, |n| i64::from(n.get()));
+        let units = i64::from(units.get());
+        if units > limit {
+            return Ok(false);
+        }
         let counted: Option<i64> = on_pool!(self, |pool| {
             sqlx::query_scalar(
-                "INSERT INTO grant_usage (grant_id, minute, count) VALUES ($1, $2, 1)
-                 ON CONFLICT (grant_id, minute) DO UPDATE SET count = grant_usage.count + 1
-                 WHERE grant_usage.count < $3
+                "INSERT INTO grant_usage (grant_id, minute, count) VALUES ($1, $2, $4)
+                 ON CONFLICT (grant_id, minute) DO UPDATE SET count = grant_usage.count + $4
+                 WHERE grant_usage.count + $4 <= $3
                  RETURNING count",
             )
             .bind(grant)
             .bind(quota_minute(at))
             .bind(limit)
+            .bind(units)
             .fetch_optional(pool)
             .await?
         });
         Ok(counted.is_some())
+    }
+
+    /// The revision of everything an exchange is decided on — agencies, systems, clients,
+    /// services and grants — which any change to them moves forward (migration
+    /// `0014_access_revision`). What was read at one revision stays true until it moves.
+    pub async fn access_revision(&self) -> Result<i64> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT revision FROM access_revision WHERE id = 1")
+                .fetch_one(pool)
+                .await?
+        }))
     }
 
     /// Forgets quota counters of minutes before `before`; returns how many rows went.

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use lgsp_tlog::{Hash, ProofError};
 
-use crate::{now, on_pool, Result, Store, StoreError, Timestamp};
+use crate::exchanges::insert_exchanges;
+use crate::{now, on_pool, ExchangeEntry, Result, Store, StoreError, Timestamp};
 
 /// Hashes read per statement: one parameter each, under SQLite's 32 766 and PostgreSQL's
 /// 65 535 parameter limits.
@@ -101,9 +102,15 @@ impl Store {
         Ok(size as u64)
     }
 
-    /// Appends `entries` in one durable transaction; returns the index of the first. Appends
-    /// from several nodes serialise on the log's size row.
-    pub async fn append_log(&self, entries: &[Vec<u8>]) -> Result<u64> {
+    /// Appends `entries` in one durable transaction, with the index rows of the `exchanges`
+    /// they record (an exchange's `log_index`: which of `entries` records it, 0 for the first);
+    /// returns the index of the first entry. Appends from several nodes serialise on the log's
+    /// size row.
+    pub async fn append_log(
+        &self,
+        entries: &[Vec<u8>],
+        exchanges: &[ExchangeEntry],
+    ) -> Result<u64> {
         if entries.is_empty() {
             return self.log_size().await;
         }
@@ -173,6 +180,7 @@ impl Store {
                     .bind(rows)
                     .execute(&mut *tx)
                     .await?;
+                insert_exchanges!(tx, size as i64, exchanges);
                 tx.commit().await?;
                 Ok::<u64, StoreError>(size)
             }

@@ -1317,7 +1317,7 @@ async fn q4_transparency_log_appends_in_batches_and_proves(store: &Store) {
     let mut all: Vec<Vec<u8>> = Vec::new();
     for batch in [1usize, 1, 7, 300, 1000, 3] {
         let entries: Vec<Vec<u8>> = (all.len()..all.len() + batch).map(entry).collect();
-        let first = store.append_log(&entries).await.unwrap();
+        let first = store.append_log(&entries, &[]).await.unwrap();
         assert_eq!(first, all.len() as u64);
         all.extend(entries);
     }
@@ -1327,7 +1327,7 @@ async fn q4_transparency_log_appends_in_batches_and_proves(store: &Store) {
             let store = store.clone();
             tokio::spawn(async move {
                 let entries = vec![format!("writer {w}").into_bytes(); 5];
-                store.append_log(&entries).await.unwrap()
+                store.append_log(&entries, &[]).await.unwrap()
             })
         })
         .collect();
@@ -1338,6 +1338,7 @@ async fn q4_transparency_log_appends_in_batches_and_proves(store: &Store) {
     firsts.sort_unstable();
     let base = all.len() as u64;
     assert_eq!(firsts, (0..16).map(|w| base + 5 * w).collect::<Vec<_>>());
+
     let size = store.log_size().await.unwrap();
     assert_eq!(size, base + 80);
     let stored_entries = store.log_entries(0, size).await.unwrap();
@@ -1374,6 +1375,41 @@ async fn q4_transparency_log_appends_in_batches_and_proves(store: &Store) {
     store.record_checkpoint(size, "again").await.unwrap();
     let latest = store.latest_checkpoint().await.unwrap().unwrap();
     assert_eq!((latest.size, latest.note.as_str()), (size, "note n"));
+
+    // Exchanges are indexed in the append that records them, at their leaves' indexes, in
+    // batches larger than one statement's rows.
+    let exchange = |n: i64| lgsp_store::ExchangeEntry {
+        log_index: n,
+        at: chrono::Utc::now(),
+        request_id: format!("r{n}"),
+        consumer_agency: Some("000.00.05.H35".into()),
+        consumer_system: Some("mot-cua".into()),
+        provider_agency: Some("000.00.03.H35".into()),
+        target: Some("000.00.03.H35/ho-tich/khai-sinh/v1".into()),
+        purpose: Some("TTHC".into()),
+        method: "GET".into(),
+        status: 200,
+        refusal: None,
+        response_bytes: 804,
+        latency_micros: 1200,
+    };
+    let entries: Vec<Vec<u8>> = (0..150).map(|i| format!("x{i}").into_bytes()).collect();
+    let recorded: Vec<_> = (0..150).filter(|n| n % 2 == 1).map(exchange).collect();
+    let first = store.append_log(&entries, &recorded).await.unwrap();
+    assert_eq!(first, size);
+    let listed = store
+        .list_exchanges(Some("000.00.05.H35"), 1000)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 75);
+    assert_eq!(listed[0].log_index, first as i64 + 149);
+    assert_eq!(listed[0].request_id, "r149");
+    assert_eq!(listed[74].log_index, first as i64 + 1);
+    assert!(store
+        .list_exchanges(Some("000.00.01.H35"), 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// Q16.2.c: a report notifies the owner's administrators; each step is a compare-and-set on
@@ -1713,19 +1749,26 @@ async fn q13_1_services_grants_and_quotas(store: &Store) {
         .unwrap()
         .is_empty());
 
+    // Any change to a grant moves the access revision the gateway's cache is kept under; a
+    // refused move does not.
     let reason = Text::parse("Bảo trì hệ thống").unwrap();
     let suspended = GrantStatus::Suspended { reason };
+    let before = store.access_revision().await.unwrap();
+    assert_eq!(store.access_revision().await.unwrap(), before);
     let moved = store
         .move_grant(grant.grant.id, &GrantStatus::Active, &suspended, "operator")
         .await
         .unwrap();
     assert_eq!(moved.grant.status, suspended);
+    let after = store.access_revision().await.unwrap();
+    assert!(after > before, "{after} > {before}");
     assert!(matches!(
         store
             .move_grant(grant.grant.id, &GrantStatus::Active, &suspended, "operator")
             .await,
         Err(StoreError::Conflict(_))
     ));
+    assert_eq!(store.access_revision().await.unwrap(), after);
     let history = store.grant_events(grant.grant.id).await.unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!(history[1].reason.as_deref(), Some("Bảo trì hệ thống"));
@@ -1741,19 +1784,20 @@ async fn q13_1_services_grants_and_quotas(store: &Store) {
 
     // Quotas: two requests a minute, counted atomically; the next minute starts again.
     let id = grant.grant.id;
+    let one = NonZeroU32::MIN;
     let minute = chrono::DateTime::parse_from_rfc3339("2026-06-01T10:00:05Z")
         .unwrap()
         .to_utc();
     assert!(store
-        .take_quota(id, grant.grant.per_minute, minute)
+        .take_quota(id, grant.grant.per_minute, minute, one)
         .await
         .unwrap());
     assert!(store
-        .take_quota(id, grant.grant.per_minute, minute)
+        .take_quota(id, grant.grant.per_minute, minute, one)
         .await
         .unwrap());
     assert!(!store
-        .take_quota(id, grant.grant.per_minute, minute)
+        .take_quota(id, grant.grant.per_minute, minute, one)
         .await
         .unwrap());
     let usage = store
@@ -1762,11 +1806,30 @@ async fn q13_1_services_grants_and_quotas(store: &Store) {
         .unwrap();
     assert_eq!(usage.get(&id), Some(&2));
     assert_eq!(usage.get(&on_dataset.grant.id), None);
+    // Several units at once (a node's lease) are taken only if they all fit.
     let next = minute + chrono::Duration::seconds(60);
-    assert!(store
-        .take_quota(id, grant.grant.per_minute, next)
+    let two = NonZeroU32::new(2).unwrap();
+    let three = NonZeroU32::new(3).unwrap();
+    assert!(!store
+        .take_quota(id, grant.grant.per_minute, next, three)
         .await
         .unwrap());
+    assert!(store
+        .take_quota(id, grant.grant.per_minute, next, one)
+        .await
+        .unwrap());
+    assert!(!store
+        .take_quota(id, grant.grant.per_minute, next, two)
+        .await
+        .unwrap());
+    assert!(store
+        .take_quota(id, grant.grant.per_minute, next, one)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.grant_usage(&[id], next).await.unwrap().get(&id),
+        Some(&2)
+    );
     assert_eq!(store.prune_grant_usage(next).await.unwrap(), 1);
     assert!(store.grant_usage(&[id], minute).await.unwrap().is_empty());
     assert!(store.grant_usage(&[], minute).await.unwrap().is_empty());

@@ -7,10 +7,10 @@ use axum::http::HeaderMap;
 use lgsp_core::{authorize, Action, Actor, Resource, SystemCode, SystemId};
 use lgsp_store::{SessionKind, User};
 
-use super::jwt;
 use super::secrets::{constant_time_eq, sha256_hex};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
+use crate::gateway::access::Access;
 use crate::transparency::ActorSlot;
 
 /// Name of the cookie that carries a browser session token.
@@ -132,21 +132,11 @@ async fn identify(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiErro
         let api_change = path.starts_with("/api/") && !parts.method.is_safe();
         let anonymous_allowed = parts.extensions.get::<AnonymousChanges>().is_some();
 
-        if let Some(value) = parts.headers.get(AUTHORIZATION) {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
-                .map(str::trim)
-                .ok_or_else(|| {
-                    ApiError::new(ErrorCode::InvalidToken)
-                        .detail("send `Authorization: Bearer <token>`")
-                })?;
+        if parts.headers.contains_key(AUTHORIZATION) {
+            let token = bearer(&parts.headers)?;
             return if token.matches('.').count() == 2 {
-                system_caller(state, token).await
+                let access = state.gateway.access.current(&state.store).await?;
+                system_caller(state, &access, token).await
             } else {
                 api_session_caller(state, token).await
             };
@@ -199,16 +189,19 @@ async fn api_session_caller(state: &AppState, token: &str) -> Result<Caller, Api
     Ok(Caller::person(session.user, None))
 }
 
-async fn system_caller(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+pub(crate) async fn system_caller(
+    state: &AppState,
+    access: &Access<'_>,
+    token: &str,
+) -> Result<Caller, ApiError> {
     let invalid = |why: String| ApiError::new(ErrorCode::InvalidToken).detail(why);
-    let claims = jwt::verify(&state.keys, token, chrono::Utc::now().timestamp())
+    let claims = state
+        .gateway
+        .tokens
+        .verify(&state.keys, token, chrono::Utc::now().timestamp())
         .map_err(|e| invalid(e.to_string()))?;
-    let client = match state.store.get_client(&claims.sub).await {
-        Ok(client) => client,
-        Err(lgsp_store::StoreError::NotFound(_)) => {
-            return Err(invalid("the client no longer exists".into()))
-        }
-        Err(other) => return Err(other.into()),
+    let Some(client) = access.client(&claims.sub).await? else {
+        return Err(invalid("the client no longer exists".into()));
     };
     if client.revoked_at.is_some() {
         return Err(invalid("the client has been revoked".into()));
@@ -226,4 +219,27 @@ async fn system_caller(state: &AppState, token: &str) -> Result<Caller, ApiError
         web_session: None,
         client_id: Some(claims.sub),
     })
+}
+
+/// The token of `Authorization: Bearer <token>` when it has a JWT's shape (a system's access
+/// token; API tokens of people have no dots).
+pub(crate) fn system_token(headers: &HeaderMap) -> Option<&str> {
+    bearer(headers)
+        .ok()
+        .filter(|token| token.matches('.').count() == 2)
+}
+
+/// The token of an `Authorization` field, or the problem a malformed one is answered with.
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::InvalidToken).detail("send `Authorization: Bearer <token>`")
+        })
 }

@@ -6,6 +6,9 @@
 //! The rules that matter are all below: the algorithm is fixed (no `none`, no confusion), the
 //! key is chosen by `kid` among the platform's own keys, and `exp`/`nbf`/`aud`/`iss` are checked.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -105,13 +108,60 @@ pub fn verify(keyring: &Keyring, token: &str, now: i64) -> Result<ClientClaims, 
     if claims.aud != AUDIENCE || claims.iss != ISSUER {
         return Err(TokenError::WrongAudience);
     }
+    check_times(&claims, now)?;
+    Ok(claims)
+}
+
+fn check_times(claims: &ClientClaims, now: i64) -> Result<(), TokenError> {
     if now >= claims.exp + LEEWAY {
         return Err(TokenError::Expired);
     }
     if now + LEEWAY < claims.nbf {
         return Err(TokenError::NotYetValid);
     }
-    Ok(claims)
+    Ok(())
+}
+
+/// Tokens whose signature and audience were already checked, with their claims. A system sends
+/// the same token for the token's whole life, and the Ed25519 check costs more than the rest of
+/// an exchange's decision; a token is only ever recognised by its exact bytes, and its times
+/// are checked again on every use.
+#[derive(Default)]
+pub struct VerifiedTokens {
+    seen: Mutex<HashMap<Box<str>, ClientClaims>>,
+}
+
+/// Tokens remembered; past that the memory starts again empty.
+const MAX_REMEMBERED: usize = 10_000;
+
+impl VerifiedTokens {
+    /// [`verify`], remembering tokens that pass.
+    pub fn verify(
+        &self,
+        keyring: &Keyring,
+        token: &str,
+        now: i64,
+    ) -> Result<ClientClaims, TokenError> {
+        let known = self.lock().get(token).cloned();
+        if let Some(claims) = known {
+            check_times(&claims, now)?;
+            return Ok(claims);
+        }
+        let claims = verify(keyring, token, now)?;
+        let mut seen = self.lock();
+        if seen.len() >= MAX_REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(token.into(), claims.clone());
+        Ok(claims)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<Box<str>, ClientClaims>> {
+        // Every update is one insert or a clear: nothing is left half-written by a panic.
+        self.seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 #[cfg(test)]
@@ -150,6 +200,33 @@ mod tests {
         assert_eq!(
             verify(&keys, &token, 1_000_000 - 3600),
             Err(TokenError::NotYetValid)
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn remembered_tokens_still_expire_and_forgeries_are_not_recognised() {
+        let (keys, dir) = keyring();
+        let tokens = VerifiedTokens::default();
+        let token = issue(keys.active(), &claims(1_000_000));
+        assert_eq!(
+            tokens.verify(&keys, &token, 1_000_010).unwrap(),
+            claims(1_000_000)
+        );
+        assert_eq!(
+            tokens.verify(&keys, &token, 1_000_020).unwrap(),
+            claims(1_000_000)
+        );
+        assert_eq!(
+            tokens.verify(&keys, &token, 1_000_000 + 3600 + LEEWAY),
+            Err(TokenError::Expired)
+        );
+        // Same claims, another signature: not the remembered token, so checked and refused.
+        let (signed, _) = token.rsplit_once('.').unwrap();
+        let forged = format!("{signed}.{}", URL_SAFE_NO_PAD.encode([0u8; 64]));
+        assert_eq!(
+            tokens.verify(&keys, &forged, 1_000_010),
+            Err(TokenError::BadSignature)
         );
         std::fs::remove_dir_all(dir).unwrap();
     }

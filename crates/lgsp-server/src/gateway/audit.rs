@@ -1,19 +1,17 @@
 //! The leaf every exchange appends to the transparency log (Q4, Q6.2, Q15.2.e), the salted
-//! hash that stands for a data subject in it, and the index of exchanges by agency that the
-//! console lists.
+//! hash that stands for a data subject in it, and the exchange's row in the index by agency
+//! that the console lists (written with the leaf).
 
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use lgsp_core::exchange::Target;
 use lgsp_core::SystemId;
-use lgsp_store::{ExchangeEntry, Store};
+use lgsp_store::ExchangeEntry;
 use rand::RngCore;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use tokio::sync::mpsc;
 
 /// A data subject as the log shows them: SHA-256 of a server secret and the `LGSP-Subject`
 /// value, so that the leaf (public) names nobody, while the platform can still find every
@@ -194,9 +192,10 @@ impl ExchangeLeaf {
         })
     }
 
-    fn entry(&self, log_index: u64) -> ExchangeEntry {
+    /// The exchange as the console's index lists it; the log sets `log_index` when it commits.
+    pub fn entry(&self) -> ExchangeEntry {
         ExchangeEntry {
-            log_index: log_index as i64,
+            log_index: 0,
             at: self.at,
             request_id: self.request_id.clone(),
             consumer_agency: self.consumer.as_ref().map(|c| c.agency.to_string()),
@@ -212,49 +211,6 @@ impl ExchangeLeaf {
             response_bytes: self.response_bytes as i64,
             latency_micros: self.latency_micros as i64,
         }
-    }
-}
-
-/// Writes the index of exchanges after their leaves commit, in batches, off the request's path:
-/// the response waits for its leaf only, never for this copy. If the index falls behind (a full
-/// queue), entries are dropped and logged; the log itself is complete.
-#[derive(Clone)]
-pub struct ExchangeIndex {
-    sender: mpsc::Sender<ExchangeEntry>,
-}
-
-const QUEUE: usize = 50_000;
-
-impl ExchangeIndex {
-    pub fn start(store: Store) -> Self {
-        let (sender, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(write_index(store, receiver));
-        Self { sender }
-    }
-
-    pub fn note(&self, log_index: u64, leaf: &ExchangeLeaf) {
-        if self.sender.try_send(leaf.entry(log_index)).is_err() {
-            tracing::warn!(
-                log_index,
-                "the exchange index is behind; an entry was not indexed"
-            );
-        }
-    }
-}
-
-async fn write_index(store: Store, mut receiver: mpsc::Receiver<ExchangeEntry>) {
-    let mut batch = Vec::new();
-    while receiver.recv_many(&mut batch, 5_000).await > 0 {
-        let mut attempts = 0;
-        while let Err(error) = store.index_exchanges(&batch).await {
-            attempts += 1;
-            tracing::warn!(error = ?error, attempts, "could not index exchanges");
-            if attempts == 5 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200 * attempts)).await;
-        }
-        batch.clear();
     }
 }
 

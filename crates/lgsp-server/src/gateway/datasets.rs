@@ -87,7 +87,8 @@ impl Exchange<'_> {
         let target = Target::Dataset {
             id: self.id.clone(),
         };
-        let grants = state.store.grants_for(self.system, &target).await?;
+        let access = state.gateway.access.current(&state.store).await?;
+        let grants = access.grants(self.system, &target).await?;
         let attempt = Attempt {
             consumer: self.system,
             target: &target,

@@ -5,13 +5,16 @@
 //! allowed or refused, is one leaf of the transparency log, committed before the answer
 //! leaves (`LGSP-Log-Index`).
 //!
-//! The decision follows `docs/architecture.md` ("Services and grants"): the service as stored
-//! now, its upstream re-checked, the grants read per request (a suspension counts from the next
-//! request: nothing is cached), `lgsp_core::exchange::decide`, the quota taken atomically.
+//! The decision follows `docs/architecture.md` ("Services and grants"): the client, the service
+//! and the grants as they are at the store's access revision read for this request (a
+//! suspension counts from the next request: see `access`), its upstream re-checked,
+//! `lgsp_core::exchange::decide`, the quota taken atomically across nodes (`quota`).
 
+pub mod access;
 pub mod audit;
 pub mod datasets;
 mod forward;
+pub mod quota;
 
 use std::time::{Duration, Instant};
 
@@ -36,6 +39,7 @@ use crate::datasets::provenance::{ext_value, CITATION, RETRIEVED_AT, SOURCE};
 use crate::error::{ApiError, ErrorCode};
 use crate::signatures::{content_digest, sign};
 use crate::transparency::LOG_INDEX;
+use access::Access;
 use audit::{ExchangeLeaf, Subject};
 
 pub const PURPOSE: HeaderName = HeaderName::from_static("lgsp-purpose");
@@ -50,11 +54,16 @@ pub const SIGNATURE: HeaderName = HeaderName::from_static("signature");
 /// personal identifiers).
 pub const ROUTE: &str = "/x/{agency}/{system}/{service}/{version}/{*path}";
 
-/// What the gateway keeps for every request: one pooled HTTP client (connections to providers
-/// are reused across requests) and the salt of data subjects' hashes.
+/// What the gateway keeps between requests: one pooled HTTP client (connections to providers
+/// are reused across requests), the salt of data subjects' hashes, what exchanges are decided
+/// on as of the last access revision, this node's quota leases and the system tokens already
+/// checked.
 pub struct Gateway {
     pub client: reqwest::Client,
     pub subject_salt: [u8; 32],
+    pub access: access::AccessCache,
+    pub quotas: quota::QuotaLeases,
+    pub tokens: crate::auth::jwt::VerifiedTokens,
 }
 
 impl Gateway {
@@ -72,6 +81,9 @@ impl Gateway {
         Ok(Self {
             client,
             subject_salt: audit::load_or_create_salt(&settings.data_dir)?,
+            access: access::AccessCache::default(),
+            quotas: quota::QuotaLeases::default(),
+            tokens: crate::auth::jwt::VerifiedTokens::default(),
         })
     }
 }
@@ -156,11 +168,14 @@ pub(crate) async fn finish(
     leaf.response_digest = Some(digest.clone());
     leaf.latency_micros = started.elapsed().as_micros() as u64;
     metrics(&leaf, started.elapsed());
-    let index = match state.log.append(&leaf.to_json()).await {
+    let index = match state
+        .log
+        .append_exchange(&leaf.to_json(), leaf.entry())
+        .await
+    {
         Ok(index) => index,
         Err(error) => return ApiError::from(error).into_response(),
     };
-    state.exchanges.note(index, &leaf);
     let headers = &mut answer.headers;
     headers.insert(LOG_INDEX, HeaderValue::from(index));
     if let Ok(value) = HeaderValue::from_str(request_id) {
@@ -266,11 +281,15 @@ fn parse_path(raw: &str) -> Result<Named, ApiError> {
 /// The consumer system a request comes from: only systems exchange through the gateway.
 pub(crate) async fn consumer(
     state: &AppState,
+    access: &Access<'_>,
     parts: &mut axum::http::request::Parts,
     leaf: &mut ExchangeLeaf,
 ) -> Result<SystemId, ApiError> {
     use axum::extract::FromRequestParts;
-    let caller = Caller::from_request_parts(parts, state).await?;
+    let caller = match crate::auth::caller::system_token(&parts.headers) {
+        Some(token) => crate::auth::caller::system_caller(state, access, token).await?,
+        None => Caller::from_request_parts(parts, state).await?,
+    };
     match caller.actor {
         Actor::System(system) => {
             leaf.consumer = Some(system.clone());
@@ -316,14 +335,10 @@ pub(crate) async fn authorise<'g>(
     ))
 }
 
-/// Counts one request under `grant` if its quota has room. A grant without a quota has
-/// nothing to count: no write on the request's path.
+/// Counts one request under `grant` if its quota has room (from this node's lease when it
+/// holds one). A grant without a quota has nothing to count: no write on the request's path.
 async fn take(state: &AppState, grant: &Grant, at: DateTime<Utc>) -> Result<bool, ApiError> {
-    Ok(grant.per_minute.is_none()
-        || state
-            .store
-            .take_quota(grant.id, grant.per_minute, at)
-            .await?)
+    Ok(state.gateway.quotas.take(&state.store, grant, at).await?)
 }
 
 /// The problem a refusal is answered with (each its stable code).
@@ -385,16 +400,16 @@ async fn run(
     request: Request,
 ) -> Result<Answer, ApiError> {
     let (mut parts, body) = request.into_parts();
-    let consumer = consumer(state, &mut parts, leaf).await?;
+    let access = state.gateway.access.current(&state.store).await?;
+    let consumer = consumer(state, &access, &mut parts, leaf).await?;
     let named = parse_path(parts.uri.path())?;
     leaf.target = Some(Target::Service {
         provider: named.provider.clone(),
         code: named.code.clone(),
         version: named.version.clone(),
     });
-    let service = state
-        .store
-        .find_service(&named.provider, &named.code, &named.version)
+    let service = access
+        .service(&named.provider, &named.code, &named.version)
         .await?
         .filter(|s| s.state.is_served())
         .ok_or_else(|| {
@@ -407,7 +422,7 @@ async fn run(
     let purpose = parts.headers.get(&PURPOSE).and_then(|v| v.to_str().ok());
     leaf.purpose = purpose.map(str::to_owned);
     let target = service.target();
-    let grants = state.store.grants_for(&consumer, &target).await?;
+    let grants = access.grants(&consumer, &target).await?;
     let attempt = Attempt {
         consumer: &consumer,
         target: &target,

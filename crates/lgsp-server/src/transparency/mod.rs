@@ -18,7 +18,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use lgsp_store::{Store, StoreError};
+use lgsp_store::{ExchangeEntry, Store, StoreError};
 use lgsp_tlog::{Checkpoint, NoteSigner};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
@@ -37,6 +37,8 @@ const MAX_BATCH: usize = 20_000;
 
 struct Pending {
     entry: Vec<u8>,
+    /// The exchange the entry records, indexed in the same transaction.
+    exchange: Option<ExchangeEntry>,
     done: oneshot::Sender<Result<u64, String>>,
 }
 
@@ -74,9 +76,24 @@ impl TransparencyLog {
 
     /// Appends one leaf, the canonical JSON of `entry`; returns its index once committed.
     pub async fn append(&self, entry: &Value) -> Result<u64, LogError> {
+        self.send(entry, None).await
+    }
+
+    /// Appends the leaf of an exchange, and indexes the exchange for the console in the same
+    /// transaction; returns the leaf's index once committed.
+    pub async fn append_exchange(
+        &self,
+        entry: &Value,
+        exchange: ExchangeEntry,
+    ) -> Result<u64, LogError> {
+        self.send(entry, Some(exchange)).await
+    }
+
+    async fn send(&self, entry: &Value, exchange: Option<ExchangeEntry>) -> Result<u64, LogError> {
         let (done, committed) = oneshot::channel();
         let pending = Pending {
             entry: canonical_json(entry).into_bytes(),
+            exchange,
             done,
         };
         self.sender
@@ -98,7 +115,16 @@ async fn commit_batches(store: Store, mut receiver: mpsc::Receiver<Pending>) {
             .iter_mut()
             .map(|p| std::mem::take(&mut p.entry))
             .collect();
-        let outcome = store.append_log(&entries).await;
+        let exchanges: Vec<ExchangeEntry> = batch
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(offset, p)| {
+                let mut exchange = p.exchange.take()?;
+                exchange.log_index = offset as i64;
+                Some(exchange)
+            })
+            .collect();
+        let outcome = store.append_log(&entries, &exchanges).await;
         metrics::counter!("lgsp_log_leaves_total").increment(entries.len() as u64);
         metrics::histogram!("lgsp_log_batch_leaves").record(entries.len() as f64);
         for (offset, pending) in batch.drain(..).enumerate() {

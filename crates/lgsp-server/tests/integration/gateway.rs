@@ -23,6 +23,8 @@ on_both_backends!(
     q13_1_refusals_have_stable_codes_and_are_logged,
     q15_1_c_suspension_and_termination_take_effect_on_the_next_request,
     q6_5_quota_per_grant_answers_429,
+    q15_1_c_changes_made_on_another_node_count_from_the_next_request,
+    q6_5_quota_leases_never_serve_more_than_the_quota_across_nodes,
     q6_5_upstream_failures_and_size_limits_are_problems,
     q13_3_hosted_dataset_reads_go_through_a_grant,
     q15_2_e_console_lists_the_agency_exchanges_and_metrics_count_them,
@@ -766,6 +768,136 @@ async fn q6_5_quota_per_grant_answers_429(backend: Backend) {
     assert!((1..=60).contains(&retry), "{retry}");
     assert!(response.headers().contains_key("lgsp-log-index"));
     assert_problem(response, 429, "quota_exceeded").await;
+    app.stop().await;
+}
+
+/// The gateway keeps what it read of clients, services and grants between requests, under the
+/// store's access revision: a change made on another node (here a second server on the same
+/// store) is still seen by the very next request on this one.
+async fn q15_1_c_changes_made_on_another_node_count_from_the_next_request(backend: Backend) {
+    let app = spawn_app_with(backend, limits).await;
+    let other = app.second_node().await;
+    let admin = app.token("agency-admin").await;
+    let (base, _) = provider().await;
+    provider_service(&app, &admin, SYSTEM, &base, "khai-sinh").await;
+    let id = grant(&app, &admin, "khai-sinh", json!(["/ho_ten"]), 1000).await;
+    let (client_id, token) = app.client_token().await;
+    let url = path("khai-sinh", "/khai-sinh/1");
+    let on_other = |method: Method, path: String, body: Value| {
+        let (other, admin) = (&other, admin.clone());
+        async move {
+            let response = other.send_json(method, &path, Some(&admin), &body).await;
+            assert_eq!(response.status(), 200, "{path}");
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(call(&app, &token, &url, Some("TTHC")).await.status(), 200);
+    }
+    on_other(
+        Method::POST,
+        format!("/api/v1/grants/{id}/suspend"),
+        json!({"reason": "Bảo trì"}),
+    )
+    .await;
+    assert_problem(
+        call(&app, &token, &url, Some("TTHC")).await,
+        403,
+        "grant_suspended",
+    )
+    .await;
+    on_other(
+        Method::POST,
+        format!("/api/v1/grants/{id}/resume"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(call(&app, &token, &url, Some("TTHC")).await.status(), 200);
+
+    let services: Vec<Value> = app
+        .get(&format!("/api/v1/services?agency={JUSTICE}"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let service = services.iter().find(|s| s["code"] == "khai-sinh").unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    on_other(
+        Method::POST,
+        format!("/api/v1/services/{service}/deprecate"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(call(&app, &token, &url, Some("TTHC")).await.status(), 200);
+    on_other(
+        Method::POST,
+        format!("/api/v1/services/{service}/retire"),
+        json!({}),
+    )
+    .await;
+    assert_problem(
+        call(&app, &token, &url, Some("TTHC")).await,
+        404,
+        "resource_not_found",
+    )
+    .await;
+
+    let operator = app.token("operator").await;
+    let response = other
+        .send_json(
+            Method::DELETE,
+            &format!("/api/v1/clients/{client_id}"),
+            Some(&operator),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_problem(
+        call(&app, &token, &url, Some("TTHC")).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    other.stop().await;
+    app.stop().await;
+}
+
+/// Nodes lease a grant's quota in blocks (here 4 of 400 a minute): between them they never
+/// serve more than the quota, and leave at most a block each unused.
+async fn q6_5_quota_leases_never_serve_more_than_the_quota_across_nodes(backend: Backend) {
+    let app = spawn_app_with(backend, limits).await;
+    let other = app.second_node().await;
+    let admin = app.token("agency-admin").await;
+    let (base, _) = provider().await;
+    provider_service(&app, &admin, SYSTEM, &base, "khai-sinh").await;
+    grant(&app, &admin, "khai-sinh", json!(["/ho_ten"]), 400).await;
+    let (_, token) = app.client_token().await;
+    let url = path("khai-sinh", "/khai-sinh/1");
+    // Quotas count per minute: start early in one.
+    let second = chrono::Utc::now().timestamp().rem_euclid(60);
+    if second > 20 {
+        tokio::time::sleep(Duration::from_secs((61 - second) as u64)).await;
+    }
+    let started = chrono::Utc::now().timestamp().div_euclid(60);
+    let mut served = 0;
+    let mut refused = [false, false];
+    while refused != [true, true] && served <= 400 {
+        for (n, node) in [&app, &other].into_iter().enumerate() {
+            let response = call(node, &token, &url, Some("TTHC")).await;
+            match response.status().as_u16() {
+                200 => served += 1,
+                429 => refused[n] = true,
+                status => panic!("{status}"),
+            }
+        }
+    }
+    assert_eq!(
+        chrono::Utc::now().timestamp().div_euclid(60),
+        started,
+        "the story ran within one minute"
+    );
+    assert!((400 - 2 * 3..=400).contains(&served), "{served} served");
+    other.stop().await;
     app.stop().await;
 }
 
