@@ -32,7 +32,7 @@ use crate::catalog::{today, PublishedDataset, Snapshot};
 use crate::ckan::base_url;
 use crate::error::{ApiError, ErrorCode, ProblemDoc};
 use crate::extract::{Json, Path, Query};
-use crate::gateway::datasets::{bears_system_token, refused, Access, Exchange};
+use crate::gateway::datasets::{bears_system_token, refused, Access, Exchange, RECORDS};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -43,7 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The dataset's owner and access level, from the catalog in force.
-async fn published(
+pub(super) async fn published(
     state: &AppState,
     id: &DatasetId,
 ) -> Result<(AgencyCode, AccessLevel, PublishedDataset), ApiError> {
@@ -429,54 +429,78 @@ async fn read_records(
     uri: axum::http::Uri,
     path: Result<Path<DatasetId>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let caller = match (caller, &path) {
-        (Ok(caller), _) => caller,
-        (Err(error), Ok(Path(id))) if bears_system_token(&headers) => {
-            // A refused system token is a refused exchange, recorded as the gateway's are.
-            let owner = published(&state, id).await.ok().map(|(owner, ..)| owner);
-            return Ok(refused(&state, &headers, None, id, owner.as_ref(), error).await);
+    let caller = match caller {
+        Ok(caller) => caller,
+        // A refused system token is a refused exchange, recorded as the gateway's are.
+        Err(error) if bears_system_token(&headers) => {
+            let id = path.ok().map(|Path(id)| id);
+            return Ok(refused_read(&state, &headers, RECORDS, None, id.as_ref(), error).await);
         }
-        (Err(error), _) => return Err(error),
+        Err(error) => return Err(error),
     };
-    let Path(id) = path?;
-    if let lgsp_core::Actor::System(system) = &caller.actor {
-        // Every read by a system is an exchange (Q13.1, Q15.2.e): restricted data only
-        // through a grant, open and public data freely, each recorded and signed.
-        let (owner, level, dataset) = match published(&state, &id).await {
-            Ok(found) => found,
+    let lgsp_core::Actor::System(system) = &caller.actor else {
+        let Path(id) = path?;
+        let (owner, dataset) = allowed(&state, &caller, &id, Action::Read).await?;
+        return read_as(&state, &caller, &headers, &uri, &id, owner, dataset, None).await;
+    };
+    // Every read by a system is an exchange (Q13.1, Q15.2.e): restricted data only through a
+    // grant, open and public data freely, each recorded and signed; refusals too.
+    let (id, (owner, level, dataset)) = match path {
+        Ok(Path(id)) => match published(&state, &id).await {
+            Ok(found) => (id, found),
             Err(error) => {
-                return Ok(refused(&state, &headers, Some(&caller), &id, None, error).await)
+                let caller = Some(&caller);
+                return Ok(refused_read(&state, &headers, RECORDS, caller, Some(&id), error).await);
             }
-        };
-        let access = match level {
-            AccessLevel::Open | AccessLevel::Public => Access::Open,
-            _ => Access::Granted,
-        };
-        let exchange = Exchange {
-            caller: &caller,
-            system,
-            headers: &headers,
-            id: &id,
-            owner: &owner,
-            access,
-        };
-        return Ok(exchange
-            .run(&state, |granted| {
-                read_as(
-                    &state,
-                    &caller,
-                    &headers,
-                    &uri,
-                    &id,
-                    owner.clone(),
-                    dataset,
-                    granted,
-                )
-            })
-            .await);
-    }
-    let (owner, dataset) = allowed(&state, &caller, &id, Action::Read).await?;
-    read_as(&state, &caller, &headers, &uri, &id, owner, dataset, None).await
+        },
+        Err(error) => {
+            return Ok(refused_read(&state, &headers, RECORDS, Some(&caller), None, error).await)
+        }
+    };
+    let access = match level {
+        AccessLevel::Open | AccessLevel::Public => Access::Open,
+        _ => Access::Granted,
+    };
+    let exchange = Exchange {
+        route: RECORDS,
+        caller: &caller,
+        system,
+        headers: &headers,
+        id: &id,
+        owner: &owner,
+        access,
+    };
+    Ok(exchange
+        .run(&state, |granted| {
+            read_as(
+                &state,
+                &caller,
+                &headers,
+                &uri,
+                &id,
+                owner.clone(),
+                dataset,
+                granted,
+            )
+        })
+        .await)
+}
+
+/// Records a system's read on `route` refused before any decision (of dataset `id`, if the path
+/// named one) and answers `error`.
+pub(super) async fn refused_read(
+    state: &AppState,
+    headers: &HeaderMap,
+    route: &'static str,
+    caller: Option<&Caller>,
+    id: Option<&DatasetId>,
+    error: ApiError,
+) -> Response {
+    let owner = match id {
+        Some(id) => published(state, id).await.ok().map(|(owner, ..)| owner),
+        None => None,
+    };
+    refused(state, headers, route, caller, id, owner.as_ref(), error).await
 }
 
 /// Reads records for `caller`; with `granted`, only those fields (a system's grant).

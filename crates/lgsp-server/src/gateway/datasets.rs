@@ -25,8 +25,9 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 
-/// The route template recorded for dataset reads.
-const ROUTE: &str = "/api/v1/datasets/{id}/records";
+/// The route templates recorded for dataset reads: the records, and their change feed.
+pub const RECORDS: &str = "/api/v1/datasets/{id}/records";
+pub const CHANGES: &str = "/api/v1/datasets/{id}/changes";
 
 /// How a system reads a dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub enum Access {
 
 /// A system's read of a dataset's records.
 pub struct Exchange<'a> {
+    /// [`RECORDS`] or [`CHANGES`].
+    pub route: &'static str,
     pub caller: &'a Caller,
     pub system: &'a SystemId,
     pub headers: &'a HeaderMap,
@@ -57,7 +60,7 @@ impl Exchange<'_> {
     {
         let started = Instant::now();
         let at = Utc::now();
-        let (mut leaf, request_id) = new_leaf(state, self.headers, self.id, at);
+        let (mut leaf, request_id) = new_leaf(state, self.headers, self.route, Some(self.id), at);
         leaf.consumer = Some(self.system.clone());
         leaf.client = self.caller.client_id.clone();
         leaf.dataset_owner = Some(self.owner.to_string());
@@ -127,12 +130,13 @@ impl Exchange<'_> {
     }
 }
 
-/// The leaf of a read of dataset `id` and the request id it goes under (the caller's
-/// `LGSP-Request-Id` if usable, else a new one).
+/// The leaf of a read of dataset `id` (unknown if the path was malformed) and the request id
+/// it goes under (the caller's `LGSP-Request-Id` if usable, else a new one).
 fn new_leaf(
     state: &AppState,
     headers: &HeaderMap,
-    id: &DatasetId,
+    route: &'static str,
+    id: Option<&DatasetId>,
     at: chrono::DateTime<Utc>,
 ) -> (ExchangeLeaf, String) {
     let request_id = headers
@@ -144,8 +148,8 @@ fn new_leaf(
         .get(&SUBJECT)
         .map(|v| Subject::hash(&state.gateway.subject_salt, v.as_bytes()));
     let mut leaf = ExchangeLeaf::new(at, &request_id, "GET", subject);
-    leaf.route = ROUTE;
-    leaf.target = Some(Target::Dataset { id: id.clone() });
+    leaf.route = route;
+    leaf.target = id.map(|id| Target::Dataset { id: id.clone() });
     (leaf, request_id)
 }
 
@@ -165,18 +169,19 @@ pub fn bears_system_token(headers: &HeaderMap) -> bool {
 /// Answers a system's read of dataset `id` refused before any decision with `error`, after
 /// recording the refusal as an exchange leaf, as the gateway records refused exchanges: a
 /// token refused on the way in (expired, forged, of a revoked client; `caller` is `None`, since
-/// such a token names nobody reliably), or a dataset not in the catalog. `owner` is the
-/// dataset's owner agency when known.
+/// such a token names nobody reliably), a malformed dataset id (`id` is `None`) or a dataset
+/// not in the catalog. `owner` is the dataset's owner agency when known.
 pub async fn refused(
     state: &AppState,
     headers: &HeaderMap,
+    route: &'static str,
     caller: Option<&Caller>,
-    id: &DatasetId,
+    id: Option<&DatasetId>,
     owner: Option<&AgencyCode>,
     error: ApiError,
 ) -> Response {
     let started = Instant::now();
-    let (mut leaf, request_id) = new_leaf(state, headers, id, Utc::now());
+    let (mut leaf, request_id) = new_leaf(state, headers, route, id, Utc::now());
     if let Some(Caller {
         actor: Actor::System(system),
         client_id,

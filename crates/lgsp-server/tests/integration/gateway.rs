@@ -1099,6 +1099,40 @@ async fn q15_2_e_system_reads_of_open_datasets_are_logged(backend: Backend) {
         304
     );
 
+    // Following the change feed of open data is an exchange too; of restricted data, a
+    // refused one (whole records: restricted data reaches a system only through a grant).
+    let response = call(
+        &app,
+        &token,
+        "/api/v1/datasets/don-vi-hanh-chinh/changes",
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let index = log_index(&response);
+    let body = response.bytes().await.unwrap();
+    assert_signed(&jwks, 200, &headers, &body);
+    let feed: Value = serde_json::from_slice(&body).unwrap();
+    assert!(!feed["changes"].as_array().unwrap().is_empty(), "{feed}");
+    let entry = proven_entry(&app, index).await;
+    assert_eq!(entry["route"], "/api/v1/datasets/{id}/changes");
+    assert_eq!(entry["consumer"]["client"], client_id.as_str());
+    assert_eq!(entry["provider"]["dataset"], "don-vi-hanh-chinh");
+    assert_eq!(entry["status"], 200);
+    let response = call(
+        &app,
+        &token,
+        "/api/v1/datasets/so-hoa-ho-tich/changes",
+        None,
+    )
+    .await;
+    let index = log_index(&response);
+    assert_problem(response, 403, "forbidden").await;
+    let entry = proven_entry(&app, index).await;
+    assert_eq!(entry["refusal"], "forbidden");
+    assert_eq!(entry["route"], "/api/v1/datasets/{id}/changes");
+
     // A read that fails is logged with its problem: an open dataset without records yet.
     let response = call(&app, &token, "/api/v1/datasets/truong-hoc/records", None).await;
     let index = log_index(&response);
@@ -1116,6 +1150,14 @@ async fn q15_2_e_system_reads_of_open_datasets_are_logged(backend: Backend) {
         entry["provider"],
         json!({"agency": null, "dataset": "khong-co"})
     );
+    // And a dataset id that is not one: no target at all.
+    let response = call(&app, &token, "/api/v1/datasets/Sai_Ten/records", None).await;
+    let index = log_index(&response);
+    assert_problem(response, 400, "invalid_parameter").await;
+    let entry = proven_entry(&app, index).await;
+    assert_eq!(entry["consumer"]["system"], consumer.system.as_str());
+    assert_eq!(entry["provider"], Value::Null);
+    assert_eq!(entry["refusal"], "invalid_parameter");
 
     // Visitors and people reading open data are not logged.
     let officer = app.token("agency-admin").await;
@@ -1178,6 +1220,18 @@ async fn q15_2_e_refused_system_reads_of_datasets_are_logged(backend: Backend) {
         .unwrap();
     assert_eq!(revoked.status(), 200);
     refusals.push(expect(&token, "don-vi-hanh-chinh", "has been revoked"));
+    let response = app
+        .http
+        .get(app.url("/api/v1/datasets/don-vi-hanh-chinh/changes"))
+        .bearer_auth(&expired)
+        .send()
+        .await
+        .unwrap();
+    let index = log_index(&response);
+    assert_problem(response, 401, "invalid_token").await;
+    let entry = proven_entry(&app, index).await;
+    assert_eq!(entry["route"], "/api/v1/datasets/{id}/changes");
+    assert_eq!(entry["refusal"], "invalid_token");
     refusals.push(expect(&token, "so-hoa-ho-tich", "has been revoked"));
     for (request, dataset, detail) in refusals {
         let response = request.send().await.unwrap();
