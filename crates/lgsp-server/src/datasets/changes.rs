@@ -6,7 +6,7 @@ use axum::http::header::LINK;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use lgsp_core::catalog::DatasetId;
-use lgsp_core::{may_see_personal_fields, Action};
+use lgsp_core::{may_see_personal_fields, Action, Actor};
 use lgsp_store::ChangePage;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -15,12 +15,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::downloads::Columns;
-use super::records::{allowed, query_pairs, table};
+use super::records::{allowed, published, query_pairs, refused_read, table};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::ckan::base_url;
 use crate::error::{ApiError, ErrorCode, ProblemDoc};
 use crate::extract::Path;
+use crate::gateway::datasets::{bears_system_token, Access, Exchange, CHANGES};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(read_changes))
@@ -112,7 +113,9 @@ fn invalid(parameter: &str, detail: &str) -> ApiError {
 /// sequence, strictly increasing and without gaps. Follow `next` (also in `Link: rel="next"`
 /// while more are waiting). Changes older than the retention period are pruned: asking from
 /// before them answers 410 `changes_expired`, and the client downloads the records in full
-/// again. Access as for the records; personal fields only for the owner side.
+/// again. Access as for the records; personal fields only for the owner side. A system follows
+/// the feed of open and public data; its read, or its refused token, is an exchange: signed
+/// (`Content-Digest`, `Signature`) and recorded in the transparency log (`LGSP-Log-Index`).
 #[utoipa::path(get, path = "/datasets/{id}/changes", tag = "datasets",
     params(("id" = String, Path, description = "Dataset id"),
         ("since" = Option<i64>, Query, description = "The last sequence number already seen (default 0)"),
@@ -124,12 +127,62 @@ fn invalid(parameter: &str, detail: &str) -> ApiError {
         (status = 410, body = ProblemDoc, description = "`changes_expired` with `oldest_seq` and `last_seq`")))]
 async fn read_changes(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Result<Caller, ApiError>,
     headers: HeaderMap,
     uri: axum::http::Uri,
-    Path(id): Path<DatasetId>,
+    path: Result<Path<DatasetId>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let params = query_pairs(&uri)?;
+    let caller = match caller {
+        Ok(caller) => caller,
+        // A refused system token is a refused exchange, recorded as the gateway's are.
+        Err(error) if bears_system_token(&headers) => {
+            let id = path.ok().map(|Path(id)| id);
+            return Ok(refused_read(&state, &headers, CHANGES, None, id.as_ref(), error).await);
+        }
+        Err(error) => return Err(error),
+    };
+    let Actor::System(system) = &caller.actor else {
+        let Path(id) = path?;
+        return changes(&state, &caller, &headers, &uri, &id).await;
+    };
+    // A system's read of the feed is an exchange (Q15.2.e), refusals too. The feed carries
+    // whole records, so the policy serves it for open and public data only (restricted data
+    // reaches a system as a grant's fields, through `/records`): no grant is looked up here.
+    let (id, owner) = match path {
+        Ok(Path(id)) => match published(&state, &id).await {
+            Ok((owner, ..)) => (id, owner),
+            Err(error) => {
+                let caller = Some(&caller);
+                return Ok(refused_read(&state, &headers, CHANGES, caller, Some(&id), error).await);
+            }
+        },
+        Err(error) => {
+            return Ok(refused_read(&state, &headers, CHANGES, Some(&caller), None, error).await)
+        }
+    };
+    let exchange = Exchange {
+        route: CHANGES,
+        caller: &caller,
+        system,
+        headers: &headers,
+        id: &id,
+        owner: &owner,
+        access: Access::Open,
+    };
+    Ok(exchange
+        .run(&state, |_| changes(&state, &caller, &headers, &uri, &id))
+        .await)
+}
+
+/// A page of the feed, if `caller` may read the dataset's records.
+async fn changes(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    id: &DatasetId,
+) -> Result<Response, ApiError> {
+    let params = query_pairs(uri)?;
     let (mut since, mut limit) = (0i64, DEFAULT_LIMIT);
     for (name, value) in &params {
         match name.as_str() {
@@ -150,8 +203,8 @@ async fn read_changes(
             other => return Err(invalid(other, "is not a parameter of the change feed")),
         }
     }
-    let (owner, _) = allowed(&state, &caller, &id, Action::Read).await?;
-    let table = table(&state, &id).await?;
+    let (owner, _) = allowed(state, caller, id, Action::Read).await?;
+    let table = table(state, id).await?;
     let personal = may_see_personal_fields(&caller.actor, &owner);
     let (changes, last_seq) = match state.store.changes(&table, since, limit).await? {
         ChangePage::Changes { changes, last_seq } => (changes, last_seq),
@@ -178,7 +231,7 @@ async fn read_changes(
     })
     .into_response();
     if next < last_seq {
-        let base = base_url(&state, &headers);
+        let base = base_url(state, headers);
         let link = format!(
             "<{base}/api/v1/datasets/{id}/changes?since={next}&limit={limit}>; rel=\"next\""
         );

@@ -10,7 +10,7 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
-use lgsp_core::catalog::{DataKind, DatasetId};
+use lgsp_core::catalog::{AccessLevel, DataKind, DatasetId};
 use lgsp_core::record_query::RecordQuery;
 use lgsp_core::table_schema::TableSchema;
 use lgsp_core::{may_see_personal_fields, Action, AgencyCode, Resource};
@@ -32,6 +32,7 @@ use crate::catalog::{today, PublishedDataset, Snapshot};
 use crate::ckan::base_url;
 use crate::error::{ApiError, ErrorCode, ProblemDoc};
 use crate::extract::{Json, Path, Query};
+use crate::gateway::datasets::{bears_system_token, refused, Access, Exchange, RECORDS};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -42,17 +43,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The dataset's owner and access level, from the catalog in force.
-async fn published(
+pub(super) async fn published(
     state: &AppState,
     id: &DatasetId,
-) -> Result<
-    (
-        AgencyCode,
-        lgsp_core::catalog::AccessLevel,
-        PublishedDataset,
-    ),
-    ApiError,
-> {
+) -> Result<(AgencyCode, AccessLevel, PublishedDataset), ApiError> {
     let snapshot = Snapshot::load(state, today()).await?;
     let found = snapshot.dataset(id.as_str()).ok_or_else(|| {
         ApiError::new(ErrorCode::ResourceNotFound)
@@ -403,10 +397,13 @@ async fn import_jobs(
 /// every matching record unless `limit` is given, and stream. Code lists answer with the
 /// entries in effect on the `as_of` day. Open and public datasets need no account; personal
 /// fields are shown to, and filterable by, only the owner and the operator. A system reads
-/// other levels under a grant on the dataset, with `LGSP-Purpose`: only the grant's fields,
-/// signed (`Content-Digest`, `Signature`), recorded in the transparency log
-/// (`LGSP-Log-Index`); refusals are `purpose_required`, `no_grant`, `grant_suspended`,
-/// `grant_terminated`, `grant_not_in_force`, `purpose_not_granted`, `quota_exceeded`.
+/// other levels under a grant on the dataset, with `LGSP-Purpose`: only the grant's fields;
+/// refusals are `purpose_required`, `no_grant`, `grant_suspended`, `grant_terminated`,
+/// `grant_not_in_force`, `purpose_not_granted`, `quota_exceeded`. Every read by a system, of
+/// open and public data too, and every refused system token, is an exchange: signed
+/// (`Content-Digest`, `Signature`), at most `gateway_max_response_bytes` (else
+/// `export_too_large`: ask for pages), and recorded in the transparency log
+/// (`LGSP-Log-Index`).
 #[utoipa::path(get, path = "/datasets/{id}/records", tag = "datasets",
     params(("id" = String, Path, description = "Dataset id"),
         ("select" = Option<String>, Query, description = "Fields to return, comma-separated"),
@@ -427,43 +424,83 @@ async fn import_jobs(
         (status = 413, body = ProblemDoc, description = "`export_too_large` for XLSX")))]
 async fn read_records(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Result<Caller, ApiError>,
     headers: HeaderMap,
     uri: axum::http::Uri,
-    Path(id): Path<DatasetId>,
+    path: Result<Path<DatasetId>, ApiError>,
 ) -> Result<Response, ApiError> {
-    if let lgsp_core::Actor::System(system) = &caller.actor {
-        let (owner, access, dataset) = published(&state, &id).await?;
-        if !matches!(
-            access,
-            lgsp_core::catalog::AccessLevel::Open | lgsp_core::catalog::AccessLevel::Public
-        ) {
-            // Restricted data reaches a system only through a grant, as an exchange (Q13.1).
-            let exchange = crate::gateway::datasets::Exchange {
-                caller: &caller,
-                system,
-                headers: &headers,
-                id: &id,
-                owner: &owner,
-            };
-            return Ok(exchange
-                .run(&state, |granted| {
-                    read_as(
-                        &state,
-                        &caller,
-                        &headers,
-                        &uri,
-                        &id,
-                        owner.clone(),
-                        dataset,
-                        Some(granted),
-                    )
-                })
-                .await);
+    let caller = match caller {
+        Ok(caller) => caller,
+        // A refused system token is a refused exchange, recorded as the gateway's are.
+        Err(error) if bears_system_token(&headers) => {
+            let id = path.ok().map(|Path(id)| id);
+            return Ok(refused_read(&state, &headers, RECORDS, None, id.as_ref(), error).await);
         }
-    }
-    let (owner, dataset) = allowed(&state, &caller, &id, Action::Read).await?;
-    read_as(&state, &caller, &headers, &uri, &id, owner, dataset, None).await
+        Err(error) => return Err(error),
+    };
+    let lgsp_core::Actor::System(system) = &caller.actor else {
+        let Path(id) = path?;
+        let (owner, dataset) = allowed(&state, &caller, &id, Action::Read).await?;
+        return read_as(&state, &caller, &headers, &uri, &id, owner, dataset, None).await;
+    };
+    // Every read by a system is an exchange (Q13.1, Q15.2.e): restricted data only through a
+    // grant, open and public data freely, each recorded and signed; refusals too.
+    let (id, (owner, level, dataset)) = match path {
+        Ok(Path(id)) => match published(&state, &id).await {
+            Ok(found) => (id, found),
+            Err(error) => {
+                let caller = Some(&caller);
+                return Ok(refused_read(&state, &headers, RECORDS, caller, Some(&id), error).await);
+            }
+        },
+        Err(error) => {
+            return Ok(refused_read(&state, &headers, RECORDS, Some(&caller), None, error).await)
+        }
+    };
+    let access = match level {
+        AccessLevel::Open | AccessLevel::Public => Access::Open,
+        _ => Access::Granted,
+    };
+    let exchange = Exchange {
+        route: RECORDS,
+        caller: &caller,
+        system,
+        headers: &headers,
+        id: &id,
+        owner: &owner,
+        access,
+    };
+    Ok(exchange
+        .run(&state, |granted| {
+            read_as(
+                &state,
+                &caller,
+                &headers,
+                &uri,
+                &id,
+                owner.clone(),
+                dataset,
+                granted,
+            )
+        })
+        .await)
+}
+
+/// Records a system's read on `route` refused before any decision (of dataset `id`, if the path
+/// named one) and answers `error`.
+pub(super) async fn refused_read(
+    state: &AppState,
+    headers: &HeaderMap,
+    route: &'static str,
+    caller: Option<&Caller>,
+    id: Option<&DatasetId>,
+    error: ApiError,
+) -> Response {
+    let owner = match id {
+        Some(id) => published(state, id).await.ok().map(|(owner, ..)| owner),
+        None => None,
+    };
+    refused(state, headers, route, caller, id, owner.as_ref(), error).await
 }
 
 /// Reads records for `caller`; with `granted`, only those fields (a system's grant).

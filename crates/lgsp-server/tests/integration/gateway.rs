@@ -28,6 +28,8 @@ on_both_backends!(
     q6_5_upstream_failures_and_size_limits_are_problems,
     q13_3_hosted_dataset_reads_go_through_a_grant,
     q15_2_e_console_lists_the_agency_exchanges_and_metrics_count_them,
+    q15_2_e_system_reads_of_open_datasets_are_logged,
+    q15_2_e_refused_system_reads_of_datasets_are_logged,
 );
 
 /// The provider's system in the stories: Sở Tư pháp's civil-status look-up.
@@ -1147,5 +1149,266 @@ async fn q15_2_e_console_lists_the_agency_exchanges_and_metrics_count_them(backe
     };
     assert!(counted("200") && counted("403"), "{text}");
     assert!(text.contains("lgsp_exchange_duration_seconds"), "{text}");
+    app.stop().await;
+}
+
+/// The demo's open code list of administrative units, with records, owned by Sở Nội vụ.
+const UNITS: &str = "/api/v1/datasets/don-vi-hanh-chinh/records";
+const HOME_AFFAIRS: &str = "000.00.02.H35";
+
+async fn q15_2_e_system_reads_of_open_datasets_are_logged(backend: Backend) {
+    let app = spawn_app_with(backend, limits).await;
+    let (client_id, token) = app.client_token().await;
+    let consumer = &app.credentials.clients[0];
+    let jwks = jwks(&app).await;
+
+    // A system reads open data without a grant: an exchange all the same, signed and logged.
+    let response = app
+        .http
+        .get(app.url(&format!("{UNITS}?limit=2&order=ma")))
+        .bearer_auth(&token)
+        .header("lgsp-request-id", "doc-du-lieu-mo-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let index = log_index(&response);
+    let body = response.bytes().await.unwrap();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_signed(&jwks, 200, &headers, &body);
+    assert_eq!(headers["lgsp-request-id"], "doc-du-lieu-mo-1");
+    assert!(headers.contains_key("lgsp-source"), "provenance is kept");
+    assert!(headers.contains_key("content-range"), "paging is kept");
+    let entry = proven_entry(&app, index).await;
+    assert_eq!(entry["kind"], "exchange");
+    assert_eq!(entry["request_id"], "doc-du-lieu-mo-1");
+    assert_eq!(
+        entry["consumer"],
+        json!({"agency": consumer.agency, "system": consumer.system, "client": client_id})
+    );
+    assert_eq!(
+        entry["provider"],
+        json!({"agency": HOME_AFFAIRS, "dataset": "don-vi-hanh-chinh"})
+    );
+    assert_eq!(entry["grant"], Value::Null);
+    assert_eq!(entry["route"], "/api/v1/datasets/{id}/records");
+    assert_eq!(entry["method"], "GET");
+    assert_eq!(entry["status"], 200);
+    assert_eq!(entry["refusal"], Value::Null);
+    assert_eq!(
+        entry["response_digest"],
+        headers["content-digest"].to_str().unwrap()
+    );
+    assert_eq!(entry["response_bytes"], body.len());
+
+    // A download is the same exchange; an unchanged page too (304, empty body).
+    let response = call(&app, &token, &format!("{UNITS}?format=csv"), None).await;
+    assert_eq!(response.status(), 200);
+    let index = log_index(&response);
+    let etag = response.headers()["etag"].clone();
+    let csv = response.text().await.unwrap();
+    assert!(csv.starts_with("ma,ten,cap"), "{csv}");
+    assert_eq!(proven_entry(&app, index).await["response_bytes"], csv.len());
+    let response = app
+        .http
+        .get(app.url(&format!("{UNITS}?format=csv")))
+        .bearer_auth(&token)
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 304);
+    assert_eq!(
+        proven_entry(&app, log_index(&response)).await["status"],
+        304
+    );
+
+    // Following the change feed of open data is an exchange too; of restricted data, a
+    // refused one (whole records: restricted data reaches a system only through a grant).
+    let response = call(
+        &app,
+        &token,
+        "/api/v1/datasets/don-vi-hanh-chinh/changes",
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let index = log_index(&response);
+    let body = response.bytes().await.unwrap();
+    assert_signed(&jwks, 200, &headers, &body);
+    let feed: Value = serde_json::from_slice(&body).unwrap();
+    assert!(!feed["changes"].as_array().unwrap().is_empty(), "{feed}");
+    let entry = proven_entry(&app, index).await;
+    assert_eq!(entry["route"], "/api/v1/datasets/{id}/changes");
+    assert_eq!(entry["consumer"]["client"], client_id.as_str());
+    assert_eq!(entry["provider"]["dataset"], "don-vi-hanh-chinh");
+    assert_eq!(entry["status"], 200);
+    let response = call(
+        &app,
+        &token,
+        "/api/v1/datasets/so-hoa-ho-tich/changes",
+        None,
+    )
+    .await;
+    let index = log_index(&response);
+    assert_problem(response, 403, "forbidden").await;
+    let entry = proven_entry(&app, index).await;
+    assert_eq!(entry["refusal"], "forbidden");
+    assert_eq!(entry["route"], "/api/v1/datasets/{id}/changes");
+
+    // A read that fails is logged with its problem: an open dataset without records yet.
+    let response = call(&app, &token, "/api/v1/datasets/truong-hoc/records", None).await;
+    let index = log_index(&response);
+    assert_problem(response, 404, "resource_not_found").await;
+    let entry = proven_entry(&app, index).await;
+    assert_eq!(entry["refusal"], "resource_not_found");
+    assert_eq!(entry["provider"]["dataset"], "truong-hoc");
+    // So is a read of a dataset the catalog does not hold.
+    let response = call(&app, &token, "/api/v1/datasets/khong-co/records", None).await;
+    let index = log_index(&response);
+    assert_problem(response, 404, "resource_not_found").await;
+    let entry = proven_entry(&app, index).await;
+    assert_eq!(entry["consumer"]["system"], consumer.system.as_str());
+    assert_eq!(
+        entry["provider"],
+        json!({"agency": null, "dataset": "khong-co"})
+    );
+    // And a dataset id that is not one: no target at all.
+    let response = call(&app, &token, "/api/v1/datasets/Sai_Ten/records", None).await;
+    let index = log_index(&response);
+    assert_problem(response, 400, "invalid_parameter").await;
+    let entry = proven_entry(&app, index).await;
+    assert_eq!(entry["consumer"]["system"], consumer.system.as_str());
+    assert_eq!(entry["provider"], Value::Null);
+    assert_eq!(entry["refusal"], "invalid_parameter");
+
+    // Visitors and people reading open data are not logged.
+    let officer = app.token("agency-admin").await;
+    let size = app.state.store.log_size().await.unwrap();
+    for token in [None, Some(officer.as_str())] {
+        let response = app.get(&format!("{UNITS}?limit=2"), token).await;
+        assert_eq!(response.status(), 200);
+        assert!(!response.headers().contains_key("lgsp-log-index"));
+        assert!(!response.headers().contains_key("signature"));
+    }
+    assert_eq!(app.state.store.log_size().await.unwrap(), size);
+    app.stop().await;
+}
+
+async fn q15_2_e_refused_system_reads_of_datasets_are_logged(backend: Backend) {
+    let app = spawn_app_with(backend, limits).await;
+    let (client_id, token) = app.client_token().await;
+    let consumer = &app.credentials.clients[0];
+    let jwks = jwks(&app).await;
+    let now = chrono::Utc::now().timestamp();
+    let expired = lgsp_server::auth::jwt::issue(
+        app.state.keys.active(),
+        &lgsp_server::auth::jwt::ClientClaims {
+            iss: lgsp_server::auth::jwt::ISSUER.into(),
+            sub: client_id.clone(),
+            aud: lgsp_server::auth::jwt::AUDIENCE.into(),
+            iat: now - 7200,
+            nbf: now - 7200,
+            exp: now - 3600,
+            jti: "het-han".into(),
+            scope: String::new(),
+            agency: consumer.agency.clone(),
+            system: consumer.system.clone(),
+        },
+    );
+
+    // Refused system tokens, on open and on restricted data: the same problems as ever, now
+    // signed and logged as refused exchanges.
+    let expect = |token: &str, dataset: &'static str, detail: &'static str| {
+        let request = app
+            .http
+            .get(app.url(&format!("/api/v1/datasets/{dataset}/records")))
+            .bearer_auth(token)
+            .header("lgsp-purpose", "TTHC")
+            .header("lgsp-request-id", format!("tu-choi-{dataset}"));
+        (request, dataset, detail)
+    };
+    let mut refusals = vec![
+        expect("a.b.c", "don-vi-hanh-chinh", "not a well-formed JWT"),
+        expect(&expired, "don-vi-hanh-chinh", "has expired"),
+        expect(&expired, "so-hoa-ho-tich", "has expired"),
+    ];
+    let operator = app.token("operator").await;
+    let revoked = app
+        .http
+        .delete(app.url(&format!("/api/v1/clients/{client_id}")))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    refusals.push(expect(&token, "don-vi-hanh-chinh", "has been revoked"));
+    let response = app
+        .http
+        .get(app.url("/api/v1/datasets/don-vi-hanh-chinh/changes"))
+        .bearer_auth(&expired)
+        .send()
+        .await
+        .unwrap();
+    let index = log_index(&response);
+    assert_problem(response, 401, "invalid_token").await;
+    let entry = proven_entry(&app, index).await;
+    assert_eq!(entry["route"], "/api/v1/datasets/{id}/changes");
+    assert_eq!(entry["refusal"], "invalid_token");
+    refusals.push(expect(&token, "so-hoa-ho-tich", "has been revoked"));
+    for (request, dataset, detail) in refusals {
+        let response = request.send().await.unwrap();
+        let index = log_index(&response);
+        let headers = response.headers().clone();
+        let body = response.bytes().await.unwrap();
+        assert_signed(&jwks, 401, &headers, &body);
+        assert_eq!(headers["content-type"], "application/problem+json");
+        let problem: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["code"], "invalid_token", "{problem}");
+        assert_eq!(problem["status"], 401);
+        assert!(
+            problem["detail"].as_str().unwrap().contains(detail),
+            "{problem}"
+        );
+        let entry = proven_entry(&app, index).await;
+        assert_eq!(entry["kind"], "exchange");
+        assert_eq!(entry["request_id"], format!("tu-choi-{dataset}"));
+        assert_eq!(entry["status"], 401);
+        assert_eq!(entry["refusal"], "invalid_token");
+        assert_eq!(
+            entry["consumer"],
+            Value::Null,
+            "a refused token names nobody"
+        );
+        assert_eq!(entry["provider"]["dataset"], dataset);
+        assert!(entry["provider"]["agency"].is_string(), "{entry}");
+        assert_eq!(entry["purpose"], "TTHC");
+        assert_eq!(entry["grant"], Value::Null);
+        assert_eq!(
+            entry["response_digest"],
+            headers["content-digest"].to_str().unwrap()
+        );
+    }
+
+    // A refused person's token, and a visitor on restricted data, are not exchanges.
+    let size = app.state.store.log_size().await.unwrap();
+    let response = app.get(UNITS, Some("khong-phai-token")).await;
+    assert!(!response.headers().contains_key("lgsp-log-index"));
+    assert_problem(response, 401, "invalid_token").await;
+    let response = app
+        .get("/api/v1/datasets/so-hoa-ho-tich/records", None)
+        .await;
+    assert!(!response.headers().contains_key("lgsp-log-index"));
+    assert_problem(response, 401, "authentication_required").await;
+    assert_eq!(app.state.store.log_size().await.unwrap(), size);
     app.stop().await;
 }
