@@ -16,6 +16,7 @@ pub mod proposal;
 pub mod quality;
 pub mod record_query;
 pub mod service;
+pub mod sharing_request;
 pub mod system;
 pub mod table_schema;
 pub mod text;

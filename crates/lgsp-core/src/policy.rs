@@ -108,6 +108,13 @@ pub enum Resource<'a> {
         provider: &'a AgencyCode,
         consumer: &'a AgencyCode,
     },
+    /// A sharing request of a consumer agency to a provider agency (Q13.1, Q16.1). Both sides,
+    /// the operator and the auditor read it; its steps are decided by
+    /// [`crate::sharing_request::take_step`].
+    SharingRequest {
+        provider: &'a AgencyCode,
+        consumer: &'a AgencyCode,
+    },
     /// A consumer system's subscription to a resource shared by default (Decree 47's *chia sẻ
     /// mặc định*): the system itself, its agency's administrator or the operator subscribe.
     Subscription { consumer: &'a SystemId },
@@ -272,6 +279,14 @@ fn allows(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
             operator || actor.agency_admin_of(provider)
         }
         (Resource::Grant { .. }, _) => false,
+
+        (Resource::SharingRequest { provider, consumer }, Read) => {
+            operator
+                || actor.is(Role::Auditor)
+                || actor.agency_admin_of(provider)
+                || actor.agency_admin_of(consumer)
+        }
+        (Resource::SharingRequest { .. }, _) => false,
 
         (Resource::Subscription { consumer }, Create) => {
             operator

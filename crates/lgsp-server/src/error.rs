@@ -109,6 +109,10 @@ error_codes! {
         "Error reports sent without signing in are limited per client address and minute (`error_reports_per_minute`): wait for `Retry-After` seconds, or sign in.");
     InvalidTransition = (CONFLICT, "invalid_transition", "Step not allowed in this state",
         "The workflow step cannot be taken from the object's current state (e.g. approving a proposal that has not been forwarded); `detail` names both.");
+    RefusalReasonRequired = (UNPROCESSABLE_ENTITY, "refusal_reason_required", "A refusal needs a reason and a legal basis",
+        "A provider refuses a sharing request only with the reason and the legal basis it relies on (Q15.1.a of the regulation): `reason` and `legal_basis` must both be non-empty text; `detail` names the missing one. The request was not refused.");
+    ApprovalExceedsRequest = (UNPROCESSABLE_ENTITY, "approval_exceeds_request", "Approval wider than the request",
+        "An approval may grant fewer fields and a shorter period than the sharing request asked, never more: every approved field must be one asked for (for a service, or inside one), and `valid_until` not later than asked. `detail` names what exceeds it; nothing was granted.");
     UpstreamNotAllowed = (UNPROCESSABLE_ENTITY, "upstream_not_allowed", "Upstream not on the provider's system",
         "A service's upstream URL must be on the scheme, host and port of its provider system's registered base URL (the gateway is never an open proxy), and have no query; `detail` names the expected origin. Register or correct the system first; nothing was changed.");
     InvalidOpenapi = (UNPROCESSABLE_ENTITY, "invalid_openapi", "Invalid OpenAPI document",

@@ -25,6 +25,7 @@ pub mod push;
 pub mod security;
 pub mod services;
 pub mod settings;
+pub mod sharing_requests;
 pub mod signatures;
 pub mod systems;
 pub mod transparency;

@@ -30,6 +30,7 @@ mod integration {
     mod records;
     mod schemas;
     mod services;
+    mod sharing_requests;
     mod transparency;
     mod web;
     mod webhooks;

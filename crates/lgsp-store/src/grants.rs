@@ -196,6 +196,52 @@ macro_rules! insert_event {
     };
 }
 
+/// Inserts the active grant `$new` (a [`NewGrant`]) of the consumer system row `$consumer_id`
+/// and the first entry of its history inside the transaction `$tx`; evaluates to its id.
+macro_rules! insert_grant_row {
+    ($tx:expr, $new:expr, $consumer_id:expr, $actor:expr, $at:expr) => {{
+        let new: &$crate::grants::NewGrant = $new;
+        let (service_id, dataset_id) = match &new.on {
+            $crate::grants::GrantOn::Service(id) => (Some(*id), None),
+            $crate::grants::GrantOn::Dataset(id) => (None, Some(id.as_str())),
+        };
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO grants (consumer_system_id, provider_code, service_id, dataset_id,
+                 fields, purposes, valid_from, valid_until, per_minute, status, source,
+                 request_id, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, $12, $13, $13)
+             RETURNING id",
+        )
+        .bind($consumer_id)
+        .bind(new.provider.as_str())
+        .bind(service_id)
+        .bind(dataset_id)
+        .bind(sqlx::types::Json(&new.fields))
+        .bind(sqlx::types::Json(&new.purposes))
+        .bind(new.validity.from)
+        .bind(new.validity.until)
+        .bind(new.per_minute.map(|n| i64::from(n.get())))
+        .bind(new.source.as_str())
+        .bind(new.source.request_id())
+        .bind($actor)
+        .bind($at)
+        .fetch_one(&mut *$tx)
+        .await
+        .map_err($crate::StoreError::on_constraint("grant"))?;
+        sqlx::query(
+            "INSERT INTO grant_events (grant_id, from_status, to_status, reason, actor, at)
+             VALUES ($1, NULL, 'active', NULL, $2, $3)",
+        )
+        .bind(id)
+        .bind($actor)
+        .bind($at)
+        .execute(&mut *$tx)
+        .await?;
+        id
+    }};
+}
+pub(crate) use insert_grant_row;
+
 #[derive(sqlx::FromRow)]
 struct EventRow {
     from_status: Option<String>,
@@ -209,37 +255,10 @@ impl Store {
     /// Creates an active grant and the first entry of its history.
     pub async fn insert_grant(&self, new: &NewGrant, actor: &str) -> Result<GrantRecord> {
         let consumer_id = self.system_row_id(&new.consumer).await?;
-        let (service_id, dataset_id) = match &new.on {
-            GrantOn::Service(id) => (Some(*id), None),
-            GrantOn::Dataset(id) => (None, Some(id.as_str())),
-        };
         let at = now();
         let id: i64 = on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO grants (consumer_system_id, provider_code, service_id, dataset_id,
-                     fields, purposes, valid_from, valid_until, per_minute, status, source,
-                     request_id, created_by, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, $12, $13, $13)
-                 RETURNING id",
-            )
-            .bind(consumer_id)
-            .bind(new.provider.as_str())
-            .bind(service_id)
-            .bind(dataset_id)
-            .bind(Json(&new.fields))
-            .bind(Json(&new.purposes))
-            .bind(new.validity.from)
-            .bind(new.validity.until)
-            .bind(new.per_minute.map(|n| i64::from(n.get())))
-            .bind(new.source.as_str())
-            .bind(new.source.request_id())
-            .bind(actor)
-            .bind(at)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::on_constraint("grant"))?;
-            insert_event!(tx, id, None::<&str>, "active", None::<&str>, actor, at);
+            let id = insert_grant_row!(tx, new, consumer_id, actor, at);
             tx.commit().await?;
             id
         });

@@ -26,6 +26,7 @@ mod records;
 pub mod scratch;
 mod services;
 mod sessions;
+mod sharing_requests;
 mod systems;
 mod translog;
 mod users;
@@ -47,6 +48,7 @@ pub use records::{
 };
 pub use services::{Service, ServiceCheck, ServiceEvent, ServiceFilter};
 pub use sessions::{Session, SessionKind};
+pub use sharing_requests::{RequestEvent, RequestTarget, RequestTerms, SharingRequest, StepChange};
 pub use systems::{System, SystemPatch};
 pub use translog::StoredCheckpoint;
 pub use users::{NewUser, User, UserPatch};

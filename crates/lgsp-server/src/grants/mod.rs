@@ -114,7 +114,7 @@ pub async fn resolve(state: &AppState, target: &TargetRef) -> Result<Resolved, A
 
 impl Resolved {
     /// Checks asked-for fields against what the target offers.
-    fn check_fields(&self, asked: &GrantFields) -> Result<GrantFields, ApiError> {
+    pub fn check_fields(&self, asked: &GrantFields) -> Result<GrantFields, ApiError> {
         let checked = match &self.service {
             Some(service) => service_fields(asked, service.shareable_fields.as_slice()),
             None => {
