@@ -62,6 +62,7 @@ async fn story(store: Store) {
     records_answer_the_query_language(&store).await;
     q5_3_b_pushes_are_leased_to_one_node_at_a_time(&store).await;
     q13_1_services_grants_and_quotas(&store).await;
+    q16_1_sharing_requests_move_once_and_approval_grants_atomically(&store).await;
     q4_transparency_log_appends_in_batches_and_proves(&store).await;
     q16_2_c_error_reports_move_once_and_notify(&store).await;
     store.close().await;
@@ -1833,4 +1834,220 @@ async fn q13_1_services_grants_and_quotas(store: &Store) {
     assert_eq!(store.prune_grant_usage(next).await.unwrap(), 1);
     assert!(store.grant_usage(&[id], minute).await.unwrap().is_empty());
     assert!(store.grant_usage(&[], minute).await.unwrap().is_empty());
+}
+
+/// Sharing requests move by compare-and-set, keep every step, and an approval creates its
+/// grants in the same transaction as the step: a grant that cannot be stored leaves the request
+/// pending, and a second approval finds it decided.
+async fn q16_1_sharing_requests_move_once_and_approval_grants_atomically(store: &Store) {
+    use lgsp_core::catalog::DatasetId;
+    use lgsp_core::exchange::{GrantFields, GrantSource, PurposeCode, Purposes, Validity};
+    use lgsp_core::sharing_request::{Refusal, RequestPurpose, RequestState, RequestStep};
+    use lgsp_store::{GrantOn, NewGrant, RequestTarget, RequestTerms, StepChange};
+
+    let service = store
+        .list_services(&lgsp_store::ServiceFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("the service of the grants story");
+    let consumer = code("000.00.00.H35");
+    let provider = code("000.00.05.H35");
+    let fields = |f: &[&str]| GrantFields::new(f.iter().map(|s| s.to_string()).collect()).unwrap();
+    let terms = RequestTerms {
+        consumer: consumer.clone(),
+        systems: vec![SystemCode::parse("ho-tich").unwrap()],
+        provider: provider.clone(),
+        target: RequestTarget::Service { id: service.id },
+        fields: fields(&["/ho_ten", "/ngay_sinh"]),
+        purpose: RequestPurpose {
+            code: PurposeCode::parse("TTHC").unwrap(),
+            text: Text::parse("Giải quyết thủ tục hộ tịch").unwrap(),
+        },
+        legal_basis: Text::parse("Luật Hộ tịch 2014").unwrap(),
+        expected_volume: Text::parse("50 lượt/ngày").unwrap(),
+        valid_until: lgsp_store::now() + chrono::Duration::days(365),
+    };
+    let request = store
+        .insert_sharing_request(&terms, "tieuthu")
+        .await
+        .unwrap();
+    assert_eq!(request.state, RequestState::Pending);
+    let id = request.id;
+
+    let message = Text::parse("Bổ sung văn bản giao nhiệm vụ").unwrap();
+    let returned = store
+        .move_sharing_request(
+            id,
+            RequestStep::Return,
+            RequestState::Pending,
+            RequestState::Returned,
+            StepChange::Return { message: &message },
+            "cungcap",
+        )
+        .await
+        .unwrap();
+    assert_eq!(returned.decision_reason.as_deref(), Some(message.as_str()));
+    // A step taken from a state the request has left changes nothing.
+    assert!(matches!(
+        store
+            .move_sharing_request(
+                id,
+                RequestStep::Withdraw,
+                RequestState::Pending,
+                RequestState::Withdrawn,
+                StepChange::None,
+                "tieuthu",
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.get_sharing_request(id).await.unwrap(), returned);
+
+    let amended = RequestTerms {
+        fields: fields(&["/ho_ten"]),
+        ..terms.clone()
+    };
+    let pending = store
+        .move_sharing_request(
+            id,
+            RequestStep::Resubmit,
+            RequestState::Returned,
+            RequestState::Pending,
+            StepChange::Amend(&amended),
+            "tieuthu",
+        )
+        .await
+        .unwrap();
+    assert_eq!(pending.fields, fields(&["/ho_ten"]));
+    assert_eq!(pending.decision_reason, None);
+
+    let grant = |on: GrantOn| NewGrant {
+        consumer: SystemId {
+            agency: consumer.clone(),
+            code: SystemCode::parse("ho-tich").unwrap(),
+        },
+        provider: provider.clone(),
+        on,
+        fields: fields(&["/ho_ten"]),
+        purposes: Purposes::new(vec![PurposeCode::parse("TTHC").unwrap()]).unwrap(),
+        validity: Validity::new(lgsp_store::now(), Some(terms.valid_until)).unwrap(),
+        per_minute: None,
+        source: GrantSource::Request { id },
+    };
+    // A grant that cannot be stored (no such dataset) rolls the approval back.
+    let broken = [
+        grant(GrantOn::Service(service.id)),
+        grant(GrantOn::Dataset(
+            DatasetId::parse("khong-co-du-lieu").unwrap(),
+        )),
+    ];
+    assert!(store
+        .move_sharing_request(
+            id,
+            RequestStep::Approve,
+            RequestState::Pending,
+            RequestState::Approved,
+            StepChange::Approve(&broken),
+            "cungcap",
+        )
+        .await
+        .is_err());
+    assert_eq!(store.get_sharing_request(id).await.unwrap(), pending);
+    assert!(store.sharing_request_grants(id).await.unwrap().is_empty());
+
+    let approve = || {
+        store.move_sharing_request(
+            id,
+            RequestStep::Approve,
+            RequestState::Pending,
+            RequestState::Approved,
+            StepChange::Approve(std::slice::from_ref(&broken[0])),
+            "cungcap",
+        )
+    };
+    let approved = approve().await.unwrap();
+    assert_eq!(approved.state, RequestState::Approved);
+    assert!(matches!(approve().await, Err(StoreError::Conflict(_))));
+    let grants = store.sharing_request_grants(id).await.unwrap();
+    assert_eq!(grants.len(), 1);
+    let stored = store.get_grant(grants[0]).await.unwrap();
+    assert_eq!(stored.source, GrantSource::Request { id });
+
+    let steps: Vec<_> = store
+        .sharing_request_events(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.step, e.from_state, e.to_state))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (RequestStep::Submit, None, RequestState::Pending),
+            (
+                RequestStep::Return,
+                Some(RequestState::Pending),
+                RequestState::Returned
+            ),
+            (
+                RequestStep::Resubmit,
+                Some(RequestState::Returned),
+                RequestState::Pending
+            ),
+            (
+                RequestStep::Approve,
+                Some(RequestState::Pending),
+                RequestState::Approved
+            ),
+        ]
+    );
+
+    // A refusal keeps its reason and legal basis; each side lists the request, others do not.
+    let second = store
+        .insert_sharing_request(&terms, "tieuthu")
+        .await
+        .unwrap();
+    let refusal = Refusal::new(
+        Some("Trùng yêu cầu đã duyệt"),
+        Some("Điều 15 Quyết định 07/2021"),
+    )
+    .unwrap();
+    let refused = store
+        .move_sharing_request(
+            second.id,
+            RequestStep::Refuse,
+            RequestState::Pending,
+            RequestState::Refused,
+            StepChange::Refuse(&refusal),
+            "cungcap",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.refusal_legal_basis.as_deref(),
+        Some("Điều 15 Quyết định 07/2021")
+    );
+    for agency in [&consumer, &provider] {
+        assert_eq!(
+            store
+                .list_sharing_requests(Some(agency), None)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+    assert!(store
+        .list_sharing_requests(Some(&code("000.00.99.H35")), None)
+        .await
+        .unwrap()
+        .is_empty());
+    let only_refused = store
+        .list_sharing_requests(None, Some(RequestState::Refused))
+        .await
+        .unwrap();
+    assert_eq!(only_refused.len(), 1);
+    assert_eq!(only_refused[0].id, second.id);
 }
