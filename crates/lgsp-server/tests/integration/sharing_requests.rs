@@ -6,7 +6,9 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use super::gateway::{provider as provider_upstream, provider_service};
 use super::helpers::{assert_problem, on_both_backends, spawn_app, Backend, TestApp};
+use super::services::JUSTICE;
 use super::transparency::proven_entry;
 
 on_both_backends!(
@@ -407,6 +409,62 @@ async fn q13_1_approved_request_becomes_a_grant_the_gateway_honours(backend: Bac
             .unwrap()
             .len(),
         1
+    );
+
+    // A service: the approval may narrow a field asked for to a part of it.
+    let (base, _) = provider_upstream().await;
+    provider_service(&app, &p.provider, "ho-tich-yc", &base, "khai-sinh").await;
+    let services: Vec<Value> = app
+        .get(
+            &format!("/api/v1/services?agency={JUSTICE}"),
+            Some(&p.provider),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let service = services.iter().find(|s| s["code"] == "khai-sinh").unwrap();
+    let mut body = request_body(&app, json!(["/ho_ten", "/noi_sinh"]));
+    body["target"] = json!({"kind": "service", "id": service["id"]});
+    let id = submit(&app, &p.consumer, &body).await["id"]
+        .as_i64()
+        .unwrap();
+    assert_problem(
+        step(
+            &app,
+            &p.provider,
+            id,
+            "approve",
+            &json!({"fields": ["/ngay_sinh"]}),
+        )
+        .await,
+        422,
+        "approval_exceeds_request",
+    )
+    .await;
+    let response = step(
+        &app,
+        &p.provider,
+        id,
+        "approve",
+        &json!({"fields": ["/noi_sinh/tinh"]}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let response = app
+        .http
+        .get(app.url(&format!(
+            "/x/{JUSTICE}/ho-tich-yc/khai-sinh/v1/khai-sinh/123"
+        )))
+        .bearer_auth(&system)
+        .header("lgsp-purpose", "TTHC")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"noi_sinh": {"tinh": "Hà Nam"}})
     );
     app.stop().await;
 }
