@@ -17,6 +17,7 @@ mod exchanges;
 mod grants;
 mod imports;
 mod services;
+mod sharing_requests;
 mod webhooks;
 
 use crate::app::AppState;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .merge(error_reports::routes())
         .merge(services::routes())
         .merge(grants::routes())
+        .merge(sharing_requests::routes())
         .merge(exchanges::routes())
         .merge(webhooks::routes())
 }
@@ -81,6 +83,8 @@ fn problem_vi(code: crate::error::ErrorCode) -> &'static str {
         InvalidTransition => "Không thể thực hiện bước này ở trạng thái hiện tại.",
         NotEditable => "Dịch vụ đã công bố nên không sửa được; hãy đăng ký phiên bản mới.",
         FieldNotShared => "Có trường dữ liệu không thuộc danh sách được chia sẻ.",
+        RefusalReasonRequired => "Từ chối yêu cầu chia sẻ phải nêu rõ lý do và căn cứ pháp lý.",
+        ApprovalExceedsRequest => "Chỉ được chấp thuận trong phạm vi trường dữ liệu và thời hạn đã đề nghị.",
         _ => "Không thực hiện được yêu cầu.",
     }
 }

@@ -155,6 +155,17 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
                 hint: "Quyền khai thác dữ liệu đã cấp: tạm dừng, khôi phục, chấm dứt",
             });
         }
+        let requests = Resource::SharingRequest {
+            provider: agency,
+            consumer: agency,
+        };
+        if authorize(actor, Action::Read, requests).is_ok() {
+            items.push(NavItem {
+                href: "/console/sharing-requests",
+                label: "Yêu cầu chia sẻ",
+                hint: "Yêu cầu khai thác dữ liệu: gửi, chấp thuận, trả lại, từ chối có lý do và căn cứ",
+            });
+        }
     }
     let own_exchanges = own_agency.is_some_and(|agency| {
         let grants = Resource::Grant {

@@ -244,17 +244,24 @@ async fn list_requests(
             ApiError::new(ErrorCode::InvalidParameter)
                 .detail("state: one of `pending`, `returned`, `approved`, `refused`, `withdrawn`")
         })?;
-    let agency = own_agency(&caller);
+    Ok(axum::Json(visible(&state, &caller, wanted).await?))
+}
+
+/// The requests `caller` may read, optionally in one state, newest first.
+pub async fn visible(
+    state: &AppState,
+    caller: &Caller,
+    wanted: Option<RequestState>,
+) -> Result<Vec<SharingRequest>, ApiError> {
+    let agency = own_agency(caller);
     let requests = state
         .store
         .list_sharing_requests(agency.as_ref(), wanted)
         .await?;
-    Ok(axum::Json(
-        requests
-            .into_iter()
-            .filter(|r| caller.authorize(Action::Read, resource(r)).is_ok())
-            .collect(),
-    ))
+    Ok(requests
+        .into_iter()
+        .filter(|r| caller.authorize(Action::Read, resource(r)).is_ok())
+        .collect())
 }
 
 /// Loads a request the caller may read.
@@ -305,7 +312,7 @@ async fn record(
     (request, to): (SharingRequest, RequestState),
     step: RequestStep,
     change: StepChange<'_>,
-) -> Result<axum::Json<RequestDetail>, ApiError> {
+) -> Result<RequestDetail, ApiError> {
     let moved = state
         .store
         .move_sharing_request(request.id, step, request.state, to, change, &caller.name())
@@ -313,7 +320,7 @@ async fn record(
         .map_err(race_error)?;
     tracing::info!(request = moved.id, step = step.as_str(), by = %caller.name(),
         "sharing request step");
-    Ok(axum::Json(detail(state, moved).await?))
+    detail(state, moved).await
 }
 
 /// What the provider grants: by default everything asked, for as long as asked.
@@ -382,8 +389,20 @@ async fn approve(
     Path(id): Path<i64>,
     Json(body): Json<ApproveBody>,
 ) -> Result<axum::Json<RequestDetail>, ApiError> {
+    Ok(axum::Json(
+        approve_request(&state, &caller, id, body).await?,
+    ))
+}
+
+/// Approves request `id` on `body`'s terms: what the API and the console both do.
+pub async fn approve_request(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    body: ApproveBody,
+) -> Result<RequestDetail, ApiError> {
     let step = RequestStep::Approve;
-    let (request, to) = for_step(&state, &caller, id, step).await?;
+    let (request, to) = for_step(state, caller, id, step).await?;
     let fields = match &body.fields {
         Some(approved) => within_request(&request, approved)?,
         None => request.fields.clone(),
@@ -404,7 +423,7 @@ async fn approve(
         RequestTarget::Service { id } => TargetRef::Service { id: *id },
         RequestTarget::Dataset { id } => TargetRef::Dataset { id: id.clone() },
     };
-    let target = resolve(&state, &target_ref).await?;
+    let target = resolve(state, &target_ref).await?;
     if target
         .service
         .as_ref()
@@ -433,8 +452,8 @@ async fn approve(
         })
         .collect();
     record(
-        &state,
-        &caller,
+        state,
+        caller,
         (request, to),
         step,
         StepChange::Approve(&grants),
@@ -456,12 +475,21 @@ async fn return_request(
     Path(id): Path<i64>,
     Json(body): Json<ReasonBody>,
 ) -> Result<axum::Json<RequestDetail>, ApiError> {
+    Ok(axum::Json(
+        return_request_with(&state, &caller, id, &body.reason).await?,
+    ))
+}
+
+/// Returns request `id` with `message`: what the API and the console both do.
+pub async fn return_request_with(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    message: &Text,
+) -> Result<RequestDetail, ApiError> {
     let step = RequestStep::Return;
-    let taken = for_step(&state, &caller, id, step).await?;
-    let change = StepChange::Return {
-        message: &body.reason,
-    };
-    record(&state, &caller, taken, step, change).await
+    let taken = for_step(state, caller, id, step).await?;
+    record(state, caller, taken, step, StepChange::Return { message }).await
 }
 
 /// Resubmit a returned request with amended terms (the same target). An administrator of the
@@ -486,7 +514,9 @@ async fn resubmit(
             "target: a request's target does not change; withdraw it and submit a new one",
         ));
     }
-    record(&state, &caller, taken, step, StepChange::Amend(&terms)).await
+    Ok(axum::Json(
+        record(&state, &caller, taken, step, StepChange::Amend(&terms)).await?,
+    ))
 }
 
 /// A refusal as typed: both parts are checked by [`Refusal::new`], so that a missing one is
@@ -517,11 +547,22 @@ async fn refuse(
     Path(id): Path<i64>,
     Json(body): Json<RefuseBody>,
 ) -> Result<axum::Json<RequestDetail>, ApiError> {
+    Ok(axum::Json(refuse_request(&state, &caller, id, body).await?))
+}
+
+/// Refuses request `id` if `body` has a reason and a legal basis: what the API and the console
+/// both do.
+pub async fn refuse_request(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    body: RefuseBody,
+) -> Result<RequestDetail, ApiError> {
     let step = RequestStep::Refuse;
-    let taken = for_step(&state, &caller, id, step).await?;
+    let taken = for_step(state, caller, id, step).await?;
     let refusal = Refusal::new(body.reason.as_deref(), body.legal_basis.as_deref())
         .map_err(|e| ApiError::new(ErrorCode::RefusalReasonRequired).detail(e.to_string()))?;
-    record(&state, &caller, taken, step, StepChange::Refuse(&refusal)).await
+    record(state, caller, taken, step, StepChange::Refuse(&refusal)).await
 }
 
 /// Withdraw a request not decided yet (pending or returned). An administrator of the consumer
@@ -536,7 +577,16 @@ async fn withdraw(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<axum::Json<RequestDetail>, ApiError> {
+    Ok(axum::Json(withdraw_request(&state, &caller, id).await?))
+}
+
+/// Withdraws request `id`: what the API and the console both do.
+pub async fn withdraw_request(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<RequestDetail, ApiError> {
     let step = RequestStep::Withdraw;
-    let taken = for_step(&state, &caller, id, step).await?;
-    record(&state, &caller, taken, step, StepChange::None).await
+    let taken = for_step(state, caller, id, step).await?;
+    record(state, caller, taken, step, StepChange::None).await
 }

@@ -10,11 +10,13 @@ use super::gateway::{provider as provider_upstream, provider_service};
 use super::helpers::{assert_problem, on_both_backends, spawn_app, Backend, TestApp};
 use super::services::JUSTICE;
 use super::transparency::proven_entry;
+use super::web::{browser, csrf_field, sign_in};
 
 on_both_backends!(
     q15_1_a_refusal_requires_reason_and_legal_basis,
     q13_1_approved_request_becomes_a_grant_the_gateway_honours,
     q16_1_request_steps_follow_the_state_machine,
+    q15_1_a_console_refusal_needs_reason_and_the_consumer_sees_it,
 );
 
 const DATASET: &str = "so-hoa-ho-tich";
@@ -690,5 +692,82 @@ async fn q16_1_request_steps_follow_the_state_machine(backend: Backend) {
         other => panic!("state {other}"),
     }
     assert_eq!(steps(&decided).len(), 2);
+    app.stop().await;
+}
+
+async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    let response = client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+async fn q15_1_a_console_refusal_needs_reason_and_the_consumer_sees_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let p = parties(&app).await;
+    let id = submit(
+        &app,
+        &p.consumer,
+        &request_body(&app, json!(["so", "ngay_sinh"])),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+
+    let provider = browser(&app);
+    assert_eq!(sign_in(&app, &provider, "agency-admin").await.status(), 303);
+    assert!(page(&provider, &app, "/console")
+        .await
+        .contains("/console/sharing-requests"));
+    let html = page(&provider, &app, "/console/sharing-requests").await;
+    assert!(html.contains(&format!("id=\"tu-choi-{id}\"")));
+    assert!(!html.contains(&format!("id=\"rut-{id}\"")));
+    let csrf = csrf_field(&html);
+    let refuse = |reason: &'static str, basis: &'static str| {
+        provider
+            .post(app.url(&format!("/console/sharing-requests/{id}/step")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("step", "refuse"),
+                ("reason", reason),
+                ("legal_basis", basis),
+            ])
+            .send()
+    };
+    let refused = refuse("Dữ liệu có thông tin cá nhân", "  ").await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("Từ chối yêu cầu chia sẻ phải nêu rõ lý do và căn cứ pháp lý."));
+    assert_eq!(show(&app, &p.provider, id).await["state"], "pending");
+    let done = refuse(
+        "Dữ liệu có thông tin cá nhân",
+        "Điều 11 Nghị định 13/2023/NĐ-CP",
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.status(), 303);
+    assert_eq!(show(&app, &p.provider, id).await["state"], "refused");
+
+    // The consumer's administrator sees the refusal with its reason and legal basis.
+    let consumer = browser(&app);
+    let form = page(&consumer, &app, "/login").await;
+    let response = consumer
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "tieuthu.quantri"),
+            ("password", "mật khẩu quản trị 2026"),
+            ("csrf", &csrf_field(&form)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let html = page(&consumer, &app, "/console/sharing-requests").await;
+    assert!(html.contains("Đã từ chối"), "{html}");
+    assert!(html.contains("Lý do: Dữ liệu có thông tin cá nhân"));
+    assert!(html.contains("Căn cứ từ chối: Điều 11 Nghị định 13/2023/NĐ-CP"));
+    assert!(!html.contains(&format!("id=\"tu-choi-{id}\"")));
     app.stop().await;
 }
