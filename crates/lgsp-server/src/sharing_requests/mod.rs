@@ -13,6 +13,7 @@ use axum::http::header::LOCATION;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
+use lgsp_core::catalog::SharingMode;
 use lgsp_core::exchange::{
     dataset_fields, service_fields, FieldError, GrantFields, GrantSource, Purposes, Validity,
 };
@@ -33,7 +34,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, ProblemDoc};
 use crate::extract::{Json, Path, Query};
-use crate::grants::{resolve, ReasonBody, TargetRef};
+use crate::grants::{resolve, ReasonBody, Resolved, TargetRef};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -118,7 +119,7 @@ async fn terms_of(
     state: &AppState,
     consumer: AgencyCode,
     body: RequestBody,
-) -> Result<RequestTerms, ApiError> {
+) -> Result<(RequestTerms, Resolved), ApiError> {
     let target = resolve(state, &body.target).await?;
     if let Some(service) = &target.service {
         if service.state != ServiceState::Published {
@@ -148,7 +149,7 @@ async fn terms_of(
         return Err(invalid("valid_until: must be in the future"));
     }
     let fields = target.check_fields(&body.fields)?;
-    Ok(RequestTerms {
+    let terms = RequestTerms {
         consumer,
         systems: body.systems,
         provider: target.provider.clone(),
@@ -158,12 +159,15 @@ async fn terms_of(
         legal_basis: body.legal_basis,
         expected_volume: body.expected_volume,
         valid_until: body.valid_until,
-    })
+    };
+    Ok((terms, target))
 }
 
 /// Submit a sharing request (Q13.1). An administrator of the consumer agency, for its own
 /// systems, on a published service or a hosted dataset; the fields must be among what the
-/// target shares (`field_not_shared`).
+/// target shares (`field_not_shared`). A request for a resource shared by default
+/// (`sharing_mode: default`) without personal fields is approved at once, as asked, and its
+/// history says so (actor `lgsp:chia-se-mac-dinh`).
 #[utoipa::path(post, path = "/sharing-requests", tag = "sharing-requests", request_body = RequestBody,
     responses((status = 201, body = RequestDetail), (status = 401, body = ProblemDoc),
         (status = 403, body = ProblemDoc),
@@ -177,7 +181,7 @@ async fn submit(
     caller.require_person()?;
     let consumer = own_agency(&caller)
         .ok_or_else(|| step_error(RequestStepError::WrongRole(RequestStep::Submit)))?;
-    let terms = terms_of(&state, consumer, body).await?;
+    let (terms, target) = terms_of(&state, consumer, body).await?;
     take_step(
         &caller.actor,
         &terms.consumer,
@@ -186,11 +190,29 @@ async fn submit(
         RequestStep::Submit,
     )
     .map_err(step_error)?;
-    let created = state
+    let mut created = state
         .store
         .insert_sharing_request(&terms, &caller.name())
         .await?;
     tracing::info!(request = created.id, by = %caller.name(), "sharing request submitted");
+    if granted_by_default(&target, &created.fields) {
+        let validity = Validity::new(lgsp_store::now(), Some(created.valid_until))
+            .map_err(|e| invalid(format!("valid_until: {e}")))?;
+        let grants = new_grants(&created, &created.fields, validity, None)?;
+        created = state
+            .store
+            .move_sharing_request(
+                created.id,
+                RequestStep::Approve,
+                RequestState::Pending,
+                RequestState::Approved,
+                StepChange::Approve(&grants),
+                DEFAULT_SHARING,
+            )
+            .await
+            .map_err(race_error)?;
+        tracing::info!(request = created.id, "sharing request granted by default");
+    }
     let location = format!("/api/v1/sharing-requests/{}", created.id);
     let detail = detail(&state, created).await?;
     Ok((
@@ -394,6 +416,49 @@ async fn approve(
     ))
 }
 
+/// One grant per system the request names, for its purpose.
+fn new_grants(
+    request: &SharingRequest,
+    fields: &GrantFields,
+    validity: Validity,
+    per_minute: Option<NonZeroU32>,
+) -> Result<Vec<NewGrant>, ApiError> {
+    let purposes = Purposes::new(vec![request.purpose.code.clone()]).map_err(ApiError::internal)?;
+    Ok(request
+        .systems
+        .iter()
+        .map(|system| NewGrant {
+            consumer: SystemId {
+                agency: request.consumer.clone(),
+                code: system.clone(),
+            },
+            provider: request.provider.clone(),
+            on: (&request.target).into(),
+            fields: fields.clone(),
+            purposes: purposes.clone(),
+            validity,
+            per_minute,
+            source: GrantSource::Request { id: request.id },
+        })
+        .collect())
+}
+
+/// Who approves a request for a resource shared by default, in the request's history.
+pub const DEFAULT_SHARING: &str = "lgsp:chia-se-mac-dinh";
+
+/// Whether a request is granted at once: the target is shared by default (*chia sẻ mặc định*,
+/// Decree 47 art. 34) and, for a dataset, no field asked for is personal — personal fields are
+/// never shared by default, so such a request waits for the provider like any other.
+fn granted_by_default(target: &Resolved, fields: &GrantFields) -> bool {
+    target.sharing_mode == SharingMode::Default
+        && fields.as_slice().iter().all(|asked| {
+            !target
+                .dataset_fields
+                .iter()
+                .any(|(name, personal)| *personal && name == asked)
+        })
+}
+
 /// Approves request `id` on `body`'s terms: what the API and the console both do.
 pub async fn approve_request(
     state: &AppState,
@@ -433,24 +498,7 @@ pub async fn approve_request(
             .detail("the service is retired and takes no new grants"));
     }
     let fields = target.check_fields(&fields)?;
-    let purposes = Purposes::new(vec![request.purpose.code.clone()]).map_err(ApiError::internal)?;
-    let grants: Vec<NewGrant> = request
-        .systems
-        .iter()
-        .map(|system| NewGrant {
-            consumer: SystemId {
-                agency: request.consumer.clone(),
-                code: system.clone(),
-            },
-            provider: request.provider.clone(),
-            on: (&request.target).into(),
-            fields: fields.clone(),
-            purposes: purposes.clone(),
-            validity,
-            per_minute: body.per_minute,
-            source: GrantSource::Request { id },
-        })
-        .collect();
+    let grants = new_grants(&request, &fields, validity, body.per_minute)?;
     record(
         state,
         caller,
@@ -508,7 +556,7 @@ async fn resubmit(
 ) -> Result<axum::Json<RequestDetail>, ApiError> {
     let step = RequestStep::Resubmit;
     let taken = for_step(&state, &caller, id, step).await?;
-    let terms = terms_of(&state, taken.0.consumer.clone(), body).await?;
+    let (terms, _) = terms_of(&state, taken.0.consumer.clone(), body).await?;
     if terms.target != taken.0.target {
         return Err(invalid(
             "target: a request's target does not change; withdraw it and submit a new one",
@@ -589,4 +637,41 @@ pub async fn withdraw_request(
     let step = RequestStep::Withdraw;
     let taken = for_step(state, caller, id, step).await?;
     record(state, caller, taken, step, StepChange::None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lgsp_core::catalog::DatasetId;
+    use lgsp_store::GrantOn;
+
+    fn dataset(mode: SharingMode) -> Resolved {
+        Resolved {
+            on: GrantOn::Dataset(DatasetId::parse("so-hoa-ho-tich").unwrap()),
+            provider: AgencyCode::parse("000.00.03.H35").unwrap(),
+            sharing_mode: mode,
+            service: None,
+            dataset_fields: vec![("so".into(), false), ("ho_ten".into(), true)],
+        }
+    }
+
+    fn fields(names: &[&str]) -> GrantFields {
+        GrantFields::new(names.iter().map(|n| n.to_string()).collect()).unwrap()
+    }
+
+    #[test]
+    fn q13_1_only_non_personal_fields_of_default_resources_are_granted_at_once() {
+        assert!(granted_by_default(
+            &dataset(SharingMode::Default),
+            &fields(&["so"])
+        ));
+        assert!(!granted_by_default(
+            &dataset(SharingMode::Default),
+            &fields(&["so", "ho_ten"])
+        ));
+        assert!(!granted_by_default(
+            &dataset(SharingMode::OnRequest),
+            &fields(&["so"])
+        ));
+    }
 }

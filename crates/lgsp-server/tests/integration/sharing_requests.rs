@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::gateway::{provider as provider_upstream, provider_service};
 use super::helpers::{assert_problem, on_both_backends, spawn_app, Backend, TestApp};
-use super::services::JUSTICE;
+use super::services::{register, service_body, step as service_step, JUSTICE};
 use super::transparency::proven_entry;
 use super::web::{browser, csrf_field, sign_in};
 
@@ -17,6 +17,7 @@ on_both_backends!(
     q13_1_approved_request_becomes_a_grant_the_gateway_honours,
     q16_1_request_steps_follow_the_state_machine,
     q15_1_a_console_refusal_needs_reason_and_the_consumer_sees_it,
+    q13_1_requests_for_resources_shared_by_default_are_granted_at_once,
 );
 
 const DATASET: &str = "so-hoa-ho-tich";
@@ -769,5 +770,52 @@ async fn q15_1_a_console_refusal_needs_reason_and_the_consumer_sees_it(backend: 
     assert!(html.contains("Lý do: Dữ liệu có thông tin cá nhân"));
     assert!(html.contains("Căn cứ từ chối: Điều 11 Nghị định 13/2023/NĐ-CP"));
     assert!(!html.contains(&format!("id=\"tu-choi-{id}\"")));
+    app.stop().await;
+}
+
+async fn q13_1_requests_for_resources_shared_by_default_are_granted_at_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let p = parties(&app).await;
+    let id = register(
+        &app,
+        &p.provider,
+        &service_body(
+            "ho-tich",
+            "tra-cuu-mac-dinh",
+            "https://hotich.stp.hanam.gov.vn/lgsp",
+            "default",
+        ),
+    )
+    .await;
+    assert_eq!(
+        service_step(&app, &p.provider, id, "publish")
+            .await
+            .status(),
+        200
+    );
+    let mut body = request_body(&app, json!(["/ho_ten"]));
+    body["target"] = json!({"kind": "service", "id": id});
+    let granted = submit(&app, &p.consumer, &body).await;
+    assert_eq!(granted["state"], "approved");
+    assert_eq!(steps(&granted), ["submit", "approve"]);
+    assert_eq!(granted["history"][1]["actor"], "lgsp:chia-se-mac-dinh");
+    let grants = granted["grants"].as_array().unwrap();
+    assert_eq!(grants.len(), 1);
+    let grant: Value = app
+        .get(&format!("/api/v1/grants/{}", grants[0]), Some(&p.consumer))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(grant["fields"], json!(["/ho_ten"]));
+    assert_eq!(
+        grant["source"],
+        json!({"kind": "request", "id": granted["id"]})
+    );
+
+    // A dataset shared on request waits for the provider.
+    let pending = submit(&app, &p.consumer, &request_body(&app, json!(["so"]))).await;
+    assert_eq!(pending["state"], "pending");
+    assert_eq!(pending["grants"], json!([]));
     app.stop().await;
 }
