@@ -258,6 +258,12 @@ pub async fn run(
     ];
     // The client's address is needed to limit error reports sent without signing in.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Answers leave as soon as they are written: no waiting on Nagle's algorithm for an ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %error, "cannot set TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;

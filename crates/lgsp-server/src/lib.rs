@@ -109,8 +109,10 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         None => None,
     };
     let origin = transparency::origin(settings.public_url.as_deref());
-    let gateway =
-        Arc::new(gateway::Gateway::new(&settings).context("cannot prepare the exchange gateway")?);
+    let gateway = Arc::new(
+        gateway::Gateway::new(&settings, store.clone())
+            .context("cannot prepare the exchange gateway")?,
+    );
     let state = AppState {
         log: transparency::TransparencyLog::start(store.clone(), &origin),
         gateway,

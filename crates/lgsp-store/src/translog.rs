@@ -91,6 +91,71 @@ fn proof_error(error: ProofError) -> StoreError {
     }
 }
 
+/// How a backend inserts a batch of leaves, numbered from `first`, in one statement whatever
+/// the batch's size.
+trait InsertLeaves {
+    async fn insert_leaves(
+        &mut self,
+        first: i64,
+        entries: &[Vec<u8>],
+        hashes: &[Vec<u8>],
+    ) -> Result<()>;
+}
+
+impl InsertLeaves for sqlx::SqliteConnection {
+    /// SQLite binds no arrays: a JSON array of `[entry, hashes]` in hex that it unpacks.
+    async fn insert_leaves(
+        &mut self,
+        first: i64,
+        entries: &[Vec<u8>],
+        hashes: &[Vec<u8>],
+    ) -> Result<()> {
+        let mut rows = String::with_capacity(entries.iter().map(|e| e.len() * 2 + 200).sum());
+        rows.push('[');
+        for (n, (entry, hashes)) in entries.iter().zip(hashes).enumerate() {
+            if n > 0 {
+                rows.push(',');
+            }
+            rows.push_str("[\"");
+            push_hex(&mut rows, entry);
+            rows.push_str("\",\"");
+            push_hex(&mut rows, hashes);
+            rows.push_str("\"]");
+        }
+        rows.push(']');
+        sqlx::query(
+            "INSERT INTO log_entries (idx, entry, hashes)
+             SELECT $1 + key, unhex(value ->> 0), unhex(value ->> 1) FROM json_each($2)",
+        )
+        .bind(first)
+        .bind(rows)
+        .execute(self)
+        .await?;
+        Ok(())
+    }
+}
+
+impl InsertLeaves for sqlx::PgConnection {
+    /// PostgreSQL takes the entries and hashes as two `bytea[]` (binary, nothing to parse).
+    async fn insert_leaves(
+        &mut self,
+        first: i64,
+        entries: &[Vec<u8>],
+        hashes: &[Vec<u8>],
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO log_entries (idx, entry, hashes)
+             SELECT $1 + n - 1, e, h FROM unnest($2::bytea[], $3::bytea[]) WITH ORDINALITY AS u(e, h, n)",
+        )
+        .bind(first)
+        .bind(entries)
+        .bind(hashes)
+        .execute(self)
+        .await?;
+        Ok(())
+    }
+}
+
 impl Store {
     /// How many entries the log holds.
     pub async fn log_size(&self) -> Result<u64> {
@@ -147,39 +212,15 @@ impl Store {
                 let stored = lgsp_tlog::stored_hashes_for(size, &leaves, &known)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 // Each leaf's row: its entry and the hashes its append stores, concatenated.
-                let mut rows =
-                    String::with_capacity(entries.iter().map(|e| e.len() * 2 + 200).sum());
-                rows.push('[');
                 let mut next_hash = 0;
-                for (n, entry) in entries.iter().enumerate() {
-                    let count = lgsp_tlog::hashes_of_leaf(size + n as u64);
-                    let hashes = stored[next_hash..next_hash + count].concat();
-                    next_hash += count;
-                    if n > 0 {
-                        rows.push(',');
-                    }
-                    rows.push_str("[\"");
-                    push_hex(&mut rows, entry);
-                    rows.push_str("\",\"");
-                    push_hex(&mut rows, &hashes);
-                    rows.push_str("\"]");
-                }
-                rows.push(']');
-                // One statement whatever the batch: a JSON array of [entry, hashes] in hex that
-                // the database unpacks.
-                let sql = if sqlite {
-                    "INSERT INTO log_entries (idx, entry, hashes)
-                     SELECT $1 + key, unhex(value ->> 0), unhex(value ->> 1) FROM json_each($2)"
-                } else {
-                    "INSERT INTO log_entries (idx, entry, hashes)
-                     SELECT $1 + n - 1, decode(v ->> 0, 'hex'), decode(v ->> 1, 'hex')
-                     FROM json_array_elements($2::json) WITH ORDINALITY AS u(v, n)"
-                };
-                sqlx::query(sql)
-                    .bind(size as i64)
-                    .bind(rows)
-                    .execute(&mut *tx)
-                    .await?;
+                let hashes: Vec<Vec<u8>> = (0..entries.len())
+                    .map(|n| {
+                        let count = lgsp_tlog::hashes_of_leaf(size + n as u64);
+                        next_hash += count;
+                        stored[next_hash - count..next_hash].concat()
+                    })
+                    .collect();
+                InsertLeaves::insert_leaves(&mut *tx, size as i64, entries, &hashes).await?;
                 insert_exchanges!(tx, size as i64, exchanges);
                 tx.commit().await?;
                 Ok::<u64, StoreError>(size)

@@ -25,12 +25,16 @@ pub struct Provenance<'a> {
 
 /// RFC 8187 `ext-value`: `UTF-8''` and the text percent-encoded outside `attr-char`.
 pub fn ext_value(text: &str) -> String {
-    let mut out = String::from("UTF-8''");
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(7 + text.len() * 3);
+    out.push_str("UTF-8''");
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
             out.push(char::from(byte));
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 15)]));
         }
     }
     out

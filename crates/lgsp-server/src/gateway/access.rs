@@ -5,6 +5,10 @@
 //! grants. Any change to the tables they come from moves the revision, so a suspension, a
 //! revoked client or a retired service still counts from the very next request on every node:
 //! a request only ever uses what was read at the revision it saw, or later.
+//!
+//! Requests arriving together share one read of the revision, as leaves share a commit: one
+//! task reads it for every request waiting when the read starts, so each request's answer was
+//! read after it arrived.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -14,6 +18,9 @@ use lgsp_core::exchange::{Grant, Target};
 use lgsp_core::service::{ServiceCode, ServiceVersion};
 use lgsp_core::SystemId;
 use lgsp_store::{Client, Service, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{ApiError, ErrorCode};
 
 /// Entries kept per kind; past that the kind starts again empty (a province has hundreds of
 /// clients and services, not tens of thousands).
@@ -29,16 +36,41 @@ struct Kept {
     grants: HashMap<(SystemId, Target), Arc<[Grant]>>,
 }
 
+/// A request waiting for the next read of the revision.
+type Waiter = oneshot::Sender<Result<i64, String>>;
+
 /// A node's copy of what it last read, and the revision it is true at.
-#[derive(Default)]
 pub struct AccessCache {
     kept: Mutex<Kept>,
+    reads: mpsc::Sender<Waiter>,
 }
 
 impl AccessCache {
+    /// Starts the task reading revisions on the current runtime.
+    pub fn start(store: Store) -> Self {
+        let (reads, waiting) = mpsc::channel(4096);
+        tokio::spawn(read_revisions(store, waiting));
+        Self {
+            kept: Mutex::default(),
+            reads,
+        }
+    }
+
     /// What is true now: reads the revision, forgetting everything kept when it moved.
-    pub async fn current<'a>(&'a self, store: &'a Store) -> Result<Access<'a>, StoreError> {
-        let revision = store.access_revision().await?;
+    pub async fn current<'a>(&'a self, store: &'a Store) -> Result<Access<'a>, ApiError> {
+        let unavailable = |error: String| {
+            tracing::error!(error = %error, "cannot read the access revision");
+            ApiError::new(ErrorCode::StorageUnavailable)
+        };
+        let (waiter, read) = oneshot::channel();
+        self.reads
+            .send(waiter)
+            .await
+            .map_err(|_| unavailable("the revision reader has stopped".into()))?;
+        let revision = read
+            .await
+            .map_err(|_| unavailable("the revision reader has stopped".into()))?
+            .map_err(unavailable)?;
         let mut kept = self.lock();
         if revision > kept.revision {
             *kept = Kept {
@@ -58,6 +90,18 @@ impl AccessCache {
         self.kept
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Reads the revision for every request waiting when the read starts, one read at a time.
+async fn read_revisions(store: Store, mut waiting: mpsc::Receiver<Waiter>) {
+    let mut batch = Vec::new();
+    while waiting.recv_many(&mut batch, 4096).await > 0 {
+        let read = store.access_revision().await.map_err(|e| format!("{e:?}"));
+        for waiter in batch.drain(..) {
+            // A request that went away no longer needs it.
+            let _ = waiter.send(read.clone());
+        }
     }
 }
 

@@ -31,7 +31,7 @@ use lgsp_core::forwarding::{keep_fields, ForwardPath};
 use lgsp_core::http_signature::{Component, HttpMessage};
 use lgsp_core::service::{HttpMethod, JsonPointer, ServiceCode, ServiceVersion};
 use lgsp_core::{Actor, AgencyCode, SystemCode, SystemId};
-use lgsp_store::Service;
+use lgsp_store::{Service, Store};
 
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -67,7 +67,8 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn new(settings: &crate::settings::Settings) -> anyhow::Result<Self> {
+    /// The gateway of a node; starts its reader of access revisions on the current runtime.
+    pub fn new(settings: &crate::settings::Settings, store: Store) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_millis(
                 settings.gateway_connect_timeout_millis,
@@ -81,7 +82,7 @@ impl Gateway {
         Ok(Self {
             client,
             subject_salt: audit::load_or_create_salt(&settings.data_dir)?,
-            access: access::AccessCache::default(),
+            access: access::AccessCache::start(store),
             quotas: quota::QuotaLeases::default(),
             tokens: crate::auth::jwt::VerifiedTokens::default(),
         })

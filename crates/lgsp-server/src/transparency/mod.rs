@@ -151,21 +151,47 @@ fn describe(error: &StoreError) -> String {
 /// JSON with object keys sorted and no insignificant whitespace, so that a leaf's bytes
 /// follow from its content alone (RFC 8785's ordering for the ASCII keys used here).
 pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::with_capacity(512);
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_unstable();
-            let members: Vec<String> = keys
-                .into_iter()
-                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical_json(&map[k])))
-                .collect();
-            format!("{{{}}}", members.join(","))
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (n, (key, member)) in members.into_iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                write_string(key, out);
+                out.push(':');
+                write_canonical(member, out);
+            }
+            out.push('}');
         }
         Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(canonical_json).collect();
-            format!("[{}]", items.join(","))
+            out.push('[');
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
         }
-        scalar => scalar.to_string(),
+        Value::String(text) => write_string(text, out),
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// A JSON string as serde_json writes it.
+fn write_string(text: &str, out: &mut String) {
+    // Serialising a `str` into a `String` cannot fail.
+    if let Ok(quoted) = serde_json::to_string(text) {
+        out.push_str(&quoted);
     }
 }
 
@@ -279,5 +305,25 @@ pub async fn record_actions(
             response
         }
         Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn q6_4_canonical_json_sorts_keys_at_every_depth_and_keeps_escapes() {
+        let value = json!({
+            "z": [1, {"b": null, "a": "Hà \"Nam\"\n"}],
+            "a": {"y": 2.5, "x": true},
+            "m": "",
+        });
+        assert_eq!(
+            canonical_json(&value),
+            r#"{"a":{"x":true,"y":2.5},"m":"","z":[1,{"a":"Hà \"Nam\"\n","b":null}]}"#
+        );
+        assert_eq!(canonical_json(&json!([])), "[]");
+        assert_eq!(canonical_json(&json!({})), "{}");
     }
 }
