@@ -99,7 +99,7 @@ impl Store {
     pub async fn insert_agency(&self, agency: &NewAgency) -> Result<Agency> {
         let at = now();
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             if let Some(parent) = &agency.parent {
                 let exists: Option<i64> =
                     sqlx::query_scalar("SELECT id FROM agencies WHERE code = $1")
@@ -225,7 +225,7 @@ impl Store {
     ) -> Result<Agency> {
         let at = now();
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let id: i64 = sqlx::query_scalar("SELECT id FROM agencies WHERE code = $1")
                 .bind(code.as_str())
                 .fetch_optional(&mut *tx)

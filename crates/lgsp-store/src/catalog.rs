@@ -404,7 +404,7 @@ impl Store {
     ) -> Result<Proposal> {
         let at = now();
         let id: i64 = on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO catalog_proposals (agency_code, action, entry_code, payload, reason,
                      letter_id, state, created_by, created_at, updated_at)
@@ -553,7 +553,7 @@ impl Store {
         let at = now();
         let comment = changes.comment.as_deref();
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let moved = sqlx::query(
                 "UPDATE catalog_proposals
                  SET state = $3, updated_at = $4,
@@ -593,7 +593,7 @@ impl Store {
     ) -> Result<i64> {
         let at = now();
         let submission_id: i64 = on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let submission_id: i64 = sqlx::query_scalar(
                 "INSERT INTO catalog_submissions (recommendation, created_by, created_at)
                  VALUES ($1, $2, $3) RETURNING id",
@@ -649,7 +649,7 @@ impl Store {
         };
         let at = now();
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let moved = sqlx::query(
                 "UPDATE catalog_proposals SET state = $2, decision_number = $3, decision_date = $4,
                      effective_date = $5, updated_at = $6
@@ -692,7 +692,7 @@ impl Store {
             entry: entry.clone(),
         };
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let proposal_id: Option<i64> = None;
             apply_decision!(tx, action, decision, proposal_id, at);
             tx.commit().await?;

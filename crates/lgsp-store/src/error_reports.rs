@@ -130,7 +130,7 @@ impl Store {
     ) -> Result<ErrorReport> {
         let at = now();
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             sqlx::query(
                 "INSERT INTO error_reports (code, dataset_id, owner_agency, access_level,
                      record_key, field_name, description, reporter_user_id, contact_email,
@@ -229,7 +229,7 @@ impl Store {
         let time_to_fix =
             (to == ReportState::Fixed).then(|| seconds_between(report.created_at, at));
         let moved = on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let moved = sqlx::query(
                 "UPDATE error_reports SET state = $3,
                      acknowledged_at = COALESCE($4, acknowledged_at),

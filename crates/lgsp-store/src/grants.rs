@@ -257,7 +257,7 @@ impl Store {
         let consumer_id = self.system_row_id(&new.consumer).await?;
         let at = now();
         let id: i64 = on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let id = insert_grant_row!(tx, new, consumer_id, actor, at);
             tx.commit().await?;
             id
@@ -348,7 +348,7 @@ impl Store {
         let at = now();
         let reason = to.reason().map(Text::as_str);
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let moved = sqlx::query(
                 "UPDATE grants SET status = $3, status_reason = $4, updated_at = $5
                  WHERE id = $1 AND status = $2",

@@ -181,6 +181,17 @@ impl Store {
         }
     }
 
+    /// The statement that begins a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`,
+    /// which takes the write lock at once (waiting up to the busy timeout): a deferred
+    /// transaction that reads first fails with `SQLITE_BUSY_SNAPSHOT` at its first write if
+    /// another connection committed in between, and no timeout helps it.
+    pub(crate) fn begin_write(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
+    }
+
     /// Answers whether the database can be reached and queried (`/readyz`).
     pub async fn ping(&self) -> Result<()> {
         on_pool!(self, |pool| {

@@ -221,7 +221,7 @@ impl Store {
         let system_id = self.system_row_id(provider).await?;
         let at = now();
         let id: i64 = on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO services (system_id, code, version, name, upstream_url, methods,
                      openapi, shareable_fields, sharing_mode, docs, state, created_by,
@@ -317,7 +317,7 @@ impl Store {
         let current = self.get_service(id).await?;
         let at = now();
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let changed = sqlx::query(
                 "UPDATE services SET code = $2, version = $3, name = $4, upstream_url = $5,
                      methods = $6, openapi = $7, shareable_fields = $8, sharing_mode = $9,
@@ -365,7 +365,7 @@ impl Store {
     ) -> Result<Service> {
         let at = now();
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let moved = sqlx::query(
                 "UPDATE services SET state = $3, updated_at = $4,
                      published_at = CASE WHEN $3 = 'published' THEN $4 ELSE published_at END

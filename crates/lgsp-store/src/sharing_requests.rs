@@ -267,7 +267,7 @@ impl Store {
         let at = now();
         let pending = RequestState::Pending.as_str();
         let id: i64 = on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO sharing_requests (consumer_code, systems, provider_code, service_id,
                      dataset_id, fields, purpose_code, purpose_text, legal_basis,
@@ -373,7 +373,7 @@ impl Store {
             _ => Vec::new(),
         };
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             let moved = sqlx::query(
                 "UPDATE sharing_requests
                  SET state = $3, decision_reason = $4, refusal_legal_basis = $5, updated_at = $6

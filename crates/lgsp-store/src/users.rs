@@ -176,7 +176,7 @@ impl Store {
             None => current.disabled_at,
         };
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             sqlx::query(
                 "UPDATE users SET full_name = $2, email = $3, role = $4, agency_id = $5,
                      password_hash = $6, disabled_at = $7, updated_at = $8

@@ -1293,6 +1293,49 @@ async fn storage_story_on_sqlite() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Two nodes (two stores) on one SQLite file: one appends to the log without pause while the
+/// other runs transactions that read before they write (an agency under its parent). Each waits
+/// for the write lock instead of failing with `SQLITE_BUSY_SNAPSHOT` ("database is locked").
+#[tokio::test]
+async fn transactions_that_read_then_write_wait_for_other_writers_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("lgsp-store-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let writer = Store::open_sqlite(&dir.join("lgsp.db")).await.unwrap();
+    writer.migrate().await.unwrap();
+    let reader = Store::open_sqlite(&dir.join("lgsp.db")).await.unwrap();
+    reader
+        .insert_agency(&agency("000.00.00.H35", "UBND tỉnh Hà Nam", None))
+        .await
+        .unwrap();
+    let appends = tokio::spawn({
+        let writer = writer.clone();
+        async move {
+            for n in 0..300 {
+                writer
+                    .append_log(&[format!("{{\"n\":{n}}}").into_bytes()], &[])
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+    let mut registered = Vec::new();
+    for n in 1..=40 {
+        let child = agency(
+            &format!("000.00.{n:02}.H35"),
+            "Sở thử nghiệm",
+            Some("000.00.00.H35"),
+        );
+        registered.push(reader.insert_agency(&child).await.map(|_| ()));
+    }
+    appends.await.unwrap();
+    let failed: Vec<_> = registered.iter().filter(|r| r.is_err()).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(writer.log_size().await.unwrap(), 300);
+    writer.close().await;
+    reader.close().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[tokio::test]
 #[ignore = "needs PostgreSQL: cargo test -p lgsp-store -- --ignored"]
 async fn storage_story_on_postgres() {

@@ -166,7 +166,7 @@ impl Store {
         let at = now();
 
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             // Take the write lock first, so that no import slips between the check and the change.
             if backend == Backend::Postgres {
                 sqlx::query(&format!("LOCK TABLE \"{name}\" IN EXCLUSIVE MODE"))

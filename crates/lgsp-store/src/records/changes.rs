@@ -266,7 +266,7 @@ impl Store {
     pub async fn prune_changes(&self, days: u32) -> Result<u64> {
         let before = crate::now() - Duration::days(i64::from(days));
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             sqlx::query(
                 "UPDATE dataset_tables SET pruned_seq = (SELECT MAX(seq + span - 1) FROM dataset_changes c
                    WHERE c.dataset_id = dataset_tables.dataset_id AND c.changed_at < $1)

@@ -36,7 +36,7 @@ impl Store {
         let mut rebuild = Vec::new();
         let tx = match &self.pool {
             crate::Pool::Sqlite(pool) => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(self.begin_write()).await?;
                 // A bigger page cache for the index upkeep of a large import (64 MiB at most;
                 // set back when the import ends).
                 sqlx::query("PRAGMA cache_size = -65536")
@@ -52,7 +52,7 @@ impl Store {
                 ImportTx::Sqlite(tx)
             }
             crate::Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(self.begin_write()).await?;
                 if mode != ImportMode::Upsert {
                     rebuild = bulk_load(&mut tx, &table.table).await?;
                 }

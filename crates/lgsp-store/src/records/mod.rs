@@ -202,7 +202,7 @@ impl Store {
         let table = format!("ds_{}", dataset.as_str().replace('-', "_"));
         let statements = table_statements(&table, schema, self.backend());
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             for statement in &statements {
                 sqlx::query(statement).execute(&mut *tx).await?;
             }
