@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use lgsp_core::exchange::{GrantStep, Target};
-use lgsp_core::{Action, Actor, Resource, Text};
+use lgsp_core::{Action, Resource, Text};
 use lgsp_store::{GrantFilter, GrantRecord};
 use serde::Deserialize;
 
@@ -111,15 +111,9 @@ struct GrantsPage {
 }
 
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    if caller.actor == Actor::Anonymous {
-        return Ok(to_login());
-    }
-    let Some(agency) = caller
-        .user
-        .as_ref()
-        .and_then(|u| u.assignment.agency().cloned())
-    else {
-        return Ok(super::forbidden(&state, &caller));
+    let agency = match super::caller_agency(&state, &caller) {
+        Ok(agency) => agency,
+        Err(page) => return Ok(*page),
     };
     let own = Resource::Grant {
         provider: &agency,

@@ -57,6 +57,22 @@ fn refusal(state: &AppState, caller: &Caller, resource: Resource<'_>) -> Option<
 }
 
 /// The page telling a signed-in person their role does not open this page.
+/// The agency of the signed-in person, or the page to answer instead: the sign-in page for an
+/// anonymous visitor, *forbidden* for someone attached to no agency.
+fn caller_agency(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<lgsp_core::AgencyCode, Box<Response>> {
+    if caller.actor == Actor::Anonymous {
+        return Err(Box::new(to_login()));
+    }
+    caller
+        .user
+        .as_ref()
+        .and_then(|u| u.assignment.agency().cloned())
+        .ok_or_else(|| Box::new(forbidden(state, caller)))
+}
+
 fn forbidden(state: &AppState, caller: &Caller) -> Response {
     render(
         StatusCode::FORBIDDEN,
@@ -211,7 +227,8 @@ struct ProposalsPage {
     proposals: Vec<ProposalRow>,
 }
 
-/// The agency of an agency administrator: whose proposals they see.
+/// The agency of an agency administrator: whose proposals and services they see; `None` for
+/// roles that see all.
 fn own_agency(caller: &Caller) -> Option<lgsp_core::AgencyCode> {
     caller
         .user

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use lgsp_core::service::LifecycleStep;
-use lgsp_core::{Action, Actor, Resource, Role};
+use lgsp_core::{Action, Actor, Resource};
 use lgsp_store::{ServiceFilter, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -127,15 +127,6 @@ struct ListPage {
     error: Option<(&'static str, Option<String>)>,
 }
 
-/// The agency whose services an agency administrator manages; `None` for roles that see all.
-fn own_agency(caller: &Caller) -> Option<lgsp_core::AgencyCode> {
-    caller
-        .user
-        .as_ref()
-        .filter(|u| u.assignment.role() == Role::AgencyAdmin)
-        .and_then(|u| u.assignment.agency().cloned())
-}
-
 async fn list_page(
     state: &AppState,
     caller: &Caller,
@@ -146,7 +137,7 @@ async fn list_page(
     let services = state
         .store
         .list_services(&ServiceFilter {
-            agency: own_agency(caller),
+            agency: super::own_agency(caller),
             ..ServiceFilter::default()
         })
         .await?
@@ -163,7 +154,7 @@ async fn list_page(
         .collect();
     let systems = state
         .store
-        .list_systems(own_agency(caller).as_ref())
+        .list_systems(super::own_agency(caller).as_ref())
         .await?
         .into_iter()
         .filter(|s| {
@@ -201,15 +192,9 @@ async fn list_page(
 }
 
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    if caller.actor == Actor::Anonymous {
-        return Ok(to_login());
-    }
-    let Some(agency) = caller
-        .user
-        .as_ref()
-        .and_then(|u| u.assignment.agency().cloned())
-    else {
-        return Ok(super::forbidden(&state, &caller));
+    let agency = match super::caller_agency(&state, &caller) {
+        Ok(agency) => agency,
+        Err(page) => return Ok(*page),
     };
     let draft = Resource::Service {
         owner: &agency,

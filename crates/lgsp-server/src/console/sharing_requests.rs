@@ -102,15 +102,9 @@ struct RequestsPage {
 }
 
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    if caller.actor == Actor::Anonymous {
-        return Ok(to_login());
-    }
-    let Some(agency) = caller
-        .user
-        .as_ref()
-        .and_then(|u| u.assignment.agency().cloned())
-    else {
-        return Ok(super::forbidden(&state, &caller));
+    let agency = match super::caller_agency(&state, &caller) {
+        Ok(agency) => agency,
+        Err(page) => return Ok(*page),
     };
     let own = Resource::SharingRequest {
         provider: &agency,
