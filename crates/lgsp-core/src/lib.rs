@@ -5,6 +5,7 @@
 //! validate": a value of a type in this crate is already known to be valid.
 
 pub mod agency;
+pub mod calendar;
 pub mod catalog;
 pub mod conformance;
 pub mod exchange;

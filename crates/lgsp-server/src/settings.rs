@@ -125,6 +125,12 @@ pub struct Settings {
     /// The largest answer the gateway reads from a provider (larger: 502
     /// `upstream_response_too_large`).
     pub gateway_max_response_bytes: u64,
+    /// Days off besides weekends, as `YYYY-MM-DD` (Tết, 30/4, 1/5, 2/9 and the days the
+    /// government moves each year); deadlines counted in working days skip them.
+    pub holidays: Vec<chrono::NaiveDate>,
+    /// Working days a provider has to answer a sharing request before it is overdue and
+    /// escalated to the operator.
+    pub request_response_working_days: u32,
 }
 
 impl Default for Settings {
@@ -162,6 +168,8 @@ impl Default for Settings {
             gateway_timeout_millis: 30_000,
             gateway_max_request_bytes: 1024 * 1024,
             gateway_max_response_bytes: 10 * 1024 * 1024,
+            holidays: Vec::new(),
+            request_response_working_days: 5,
         }
     }
 }
@@ -200,7 +208,7 @@ pub enum SettingsError {
     },
     #[error("set either `database` or `database_file`, not both")]
     DatabaseTwice,
-    #[error("`session_minutes`, `token_seconds`, `max_body_bytes`, `max_upload_bytes`, `push_poll_millis`, `webhook_batch_size`, `webhook_timeout_seconds`, `webhook_max_failures` and the `gateway_*` settings must be positive")]
+    #[error("`session_minutes`, `token_seconds`, `max_body_bytes`, `max_upload_bytes`, `push_poll_millis`, `webhook_batch_size`, `webhook_timeout_seconds`, `webhook_max_failures`, `request_response_working_days` and the `gateway_*` settings must be positive")]
     NotPositive,
 }
 
@@ -251,10 +259,16 @@ impl Settings {
             || settings.gateway_timeout_millis == 0
             || settings.gateway_max_request_bytes == 0
             || settings.gateway_max_response_bytes == 0
+            || settings.request_response_working_days == 0
         {
             return Err(SettingsError::NotPositive);
         }
         Ok(settings)
+    }
+
+    /// The province's working-day calendar.
+    pub fn calendar(&self) -> lgsp_core::calendar::WorkCalendar {
+        lgsp_core::calendar::WorkCalendar::new(self.holidays.iter().copied())
     }
 
     /// The database URL: the configured one, or the SQLite file in the data directory.
@@ -378,6 +392,27 @@ mod tests {
             Settings::load(Some(&file), env(&[("LGSP_DATA_DIR", "/srv/env")]), &flags).unwrap();
         assert_eq!(from_flags.data_dir, PathBuf::from("/srv/flag"));
         assert!(from_flags.demo);
+    }
+
+    #[test]
+    fn holidays_come_from_the_file_and_shape_the_calendar() {
+        let dir = scratch("holidays");
+        let file = dir.join("lgsp.toml");
+        std::fs::write(
+            &file,
+            "holidays = [\"2026-09-01\", \"2026-09-02\"]\nrequest_response_working_days = 3\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&file), env(&[]), &Flags::default()).unwrap();
+        assert_eq!(s.request_response_working_days, 3);
+        let calendar = s.calendar();
+        let day = |d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        assert!(!calendar.is_working_day(day("2026-09-01")));
+        assert!(calendar.is_working_day(day("2026-09-03")));
+
+        std::fs::write(&file, "holidays = [\"02/09/2026\"]\n").unwrap();
+        let err = Settings::load(Some(&file), env(&[]), &Flags::default()).unwrap_err();
+        assert!(err.to_string().contains("holidays"), "{err}");
     }
 
     #[test]
