@@ -40,7 +40,8 @@ impl ForwardPath {
             if segment.is_empty() && i != last {
                 return Err(PathError("it holds an empty segment (`//`)"));
             }
-            let decoded = percent_decode(segment).ok_or(PathError("a `%` escape is malformed"))?;
+            let decoded = crate::text::percent_decode(segment)
+                .ok_or(PathError("a `%` escape is malformed"))?;
             if decoded == "." || decoded == ".." {
                 return Err(PathError("it holds a `.` or `..` segment"));
             }
@@ -56,24 +57,6 @@ impl ForwardPath {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-/// Percent-decodes one path segment; `None` for a malformed escape or non-UTF-8 bytes.
-fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = segment.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Header fields that belong to one connection (RFC 9110 §7.6.1) and are never forwarded,

@@ -115,6 +115,9 @@ pub enum RequestStep {
     Resubmit,
     Refuse,
     Withdraw,
+    /// The provider let the answer period pass: the platform hands the request to the
+    /// operator. Nobody takes this step by hand; the request stays pending.
+    Escalate,
 }
 
 /// Which side of a request takes a step.
@@ -124,16 +127,19 @@ enum Side {
     Consumer,
     /// An administrator of the provider agency, or the operator.
     Provider,
+    /// The platform itself, when a deadline passes.
+    Platform,
 }
 
 impl RequestStep {
-    pub const ALL: [RequestStep; 6] = [
+    pub const ALL: [RequestStep; 7] = [
         Self::Submit,
         Self::Approve,
         Self::Return,
         Self::Resubmit,
         Self::Refuse,
         Self::Withdraw,
+        Self::Escalate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -144,6 +150,7 @@ impl RequestStep {
             Self::Resubmit => "resubmit",
             Self::Refuse => "refuse",
             Self::Withdraw => "withdraw",
+            Self::Escalate => "escalate",
         }
     }
 
@@ -155,6 +162,7 @@ impl RequestStep {
             Self::Resubmit => "Gửi lại yêu cầu",
             Self::Refuse => "Từ chối",
             Self::Withdraw => "Rút yêu cầu",
+            Self::Escalate => "Quá hạn trả lời, chuyển đơn vị vận hành",
         }
     }
 
@@ -162,6 +170,7 @@ impl RequestStep {
         match self {
             Self::Submit | Self::Resubmit | Self::Withdraw => Side::Consumer,
             Self::Approve | Self::Return | Self::Refuse => Side::Provider,
+            Self::Escalate => Side::Platform,
         }
     }
 
@@ -170,7 +179,7 @@ impl RequestStep {
         use RequestState::*;
         match self {
             Self::Submit => state.is_none(),
-            Self::Approve | Self::Return | Self::Refuse => state == Some(Pending),
+            Self::Approve | Self::Return | Self::Refuse | Self::Escalate => state == Some(Pending),
             Self::Resubmit => state == Some(Returned),
             Self::Withdraw => matches!(state, Some(Pending | Returned)),
         }
@@ -178,7 +187,7 @@ impl RequestStep {
 
     fn leads_to(self) -> RequestState {
         match self {
-            Self::Submit | Self::Resubmit => RequestState::Pending,
+            Self::Submit | Self::Resubmit | Self::Escalate => RequestState::Pending,
             Self::Approve => RequestState::Approved,
             Self::Return => RequestState::Returned,
             Self::Refuse => RequestState::Refused,
@@ -222,6 +231,7 @@ pub fn take_step(
     let allowed = match step.side() {
         Side::Consumer => admin_of(consumer),
         Side::Provider => assignment.role() == Role::Operator || admin_of(provider),
+        Side::Platform => false,
     };
     if !allowed {
         return Err(RequestStepError::WrongRole(step));

@@ -48,6 +48,8 @@ pub struct AppState {
     pub nats: Option<crate::push::nats::Publisher>,
     /// The exchange gateway's pooled HTTP client and subject salt.
     pub gateway: Arc<crate::gateway::Gateway>,
+    /// The mail relay notices are e-mailed through (`smtp`), if any.
+    pub relay: Option<crate::notifications::smtp::Relay>,
 }
 
 impl AppState {
@@ -242,7 +244,7 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let background = [
+    let mut background = vec![
         tokio::spawn(purge_sessions(state.store.clone())),
         tokio::spawn(catalog::search::keep_current(state.clone())),
         tokio::spawn(transparency::keep_checkpoints(
@@ -255,7 +257,14 @@ pub async fn run(
         )),
         tokio::spawn(prune_grant_usage(state.store.clone())),
         tokio::spawn(push::dispatch(state.clone(), state.nats.clone())),
+        tokio::spawn(crate::sharing_requests::keep_deadlines(state.clone())),
     ];
+    if let Some(relay) = state.relay.clone() {
+        background.push(tokio::spawn(crate::notifications::mail::deliver(
+            state.clone(),
+            relay,
+        )));
+    }
     // The client's address is needed to limit error reports sent without signing in.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // Answers leave as soon as they are written: no waiting on Nagle's algorithm for an ACK.
@@ -273,8 +282,8 @@ pub async fn run(
     served
 }
 
-/// Forgets dataset changes and webhook delivery attempts older than the retention period,
-/// every hour.
+/// Forgets dataset changes, webhook delivery attempts and e-mails sent or given up older than
+/// the retention period, every hour.
 async fn prune_changes(store: Store, days: u32) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
@@ -283,6 +292,12 @@ async fn prune_changes(store: Store, days: u32) {
             Ok(count) if count > 0 => tracing::info!(count, "old dataset changes pruned"),
             Ok(_) => {}
             Err(error) => tracing::warn!(error = ?error, "could not prune dataset changes"),
+        }
+        let before = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+        match store.prune_mail(before).await {
+            Ok(count) if count > 0 => tracing::info!(count, "old e-mails pruned"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = ?error, "could not prune the mail outbox"),
         }
         match store.prune_webhook_deliveries(days).await {
             Ok(count) if count > 0 => tracing::info!(count, "old webhook deliveries pruned"),

@@ -67,9 +67,21 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
             settings.data_dir.display()
         )
     })?;
+    let relay = settings
+        .smtp
+        .as_ref()
+        .map(|url| {
+            notifications::smtp::Relay::parse(
+                url.expose(),
+                std::time::Duration::from_secs(settings.webhook_timeout_seconds),
+            )
+        })
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let store = Store::connect(settings.database_url().expose())
         .await
-        .context("cannot open the database")?;
+        .context("cannot open the database")?
+        .with_mail_outbox(relay.is_some());
     store
         .migrate()
         .await
@@ -123,6 +135,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         imports: Arc::default(),
         report_limiter: Arc::default(),
         nats,
+        relay,
     };
     let indexed = catalog::search::rebuild(&state)
         .await

@@ -131,6 +131,16 @@ pub struct Settings {
     /// Working days a provider has to answer a sharing request before it is overdue and
     /// escalated to the operator.
     pub request_response_working_days: u32,
+    /// The province's mail relay, `smtp://[user:password@]host[:port]`: notices are also
+    /// e-mailed to agencies' focal officers. None: in-app notifications only.
+    pub smtp: Option<Secret>,
+    /// The sender of those e-mails.
+    pub mail_from: String,
+    /// The wait before retrying a message the relay did not take; it doubles per try, up to
+    /// an hour.
+    pub mail_retry_base_millis: u64,
+    /// Tries after which a message is given up.
+    pub mail_max_attempts: u32,
 }
 
 impl Default for Settings {
@@ -170,6 +180,10 @@ impl Default for Settings {
             gateway_max_response_bytes: 10 * 1024 * 1024,
             holidays: Vec::new(),
             request_response_working_days: 5,
+            smtp: None,
+            mail_from: "lgsp@localhost".into(),
+            mail_retry_base_millis: 60_000,
+            mail_max_attempts: 10,
         }
     }
 }
@@ -208,7 +222,7 @@ pub enum SettingsError {
     },
     #[error("set either `database` or `database_file`, not both")]
     DatabaseTwice,
-    #[error("`session_minutes`, `token_seconds`, `max_body_bytes`, `max_upload_bytes`, `push_poll_millis`, `webhook_batch_size`, `webhook_timeout_seconds`, `webhook_max_failures`, `request_response_working_days` and the `gateway_*` settings must be positive")]
+    #[error("`session_minutes`, `token_seconds`, `max_body_bytes`, `max_upload_bytes`, `push_poll_millis`, `webhook_batch_size`, `webhook_timeout_seconds`, `webhook_max_failures`, `request_response_working_days`, `mail_max_attempts` and the `gateway_*` settings must be positive")]
     NotPositive,
 }
 
@@ -260,6 +274,7 @@ impl Settings {
             || settings.gateway_max_request_bytes == 0
             || settings.gateway_max_response_bytes == 0
             || settings.request_response_working_days == 0
+            || settings.mail_max_attempts == 0
         {
             return Err(SettingsError::NotPositive);
         }

@@ -22,6 +22,7 @@ mod integration {
     mod grants;
     mod identity;
     mod imports;
+    mod mail;
     mod nats;
     mod operations;
     mod publication;

@@ -780,7 +780,10 @@ impl Store {
         rows.into_iter().map(EntryVersion::try_from).collect()
     }
 
-    /// Notifies every active account of `role` (of `agency`, when given).
+    /// Notifies every active account of `role` (of `agency`, when given) in the app and, when
+    /// the store has a mail outbox, queues the same notice by e-mail in the same transaction: to
+    /// the agency's current focal officer (Q8.2); without an agency, to the focal officers of
+    /// the agencies of the people notified (a person without an agency: to their own address).
     pub async fn notify(
         &self,
         role: lgsp_core::Role,
@@ -789,8 +792,10 @@ impl Store {
         body: &str,
         link: Option<&str>,
     ) -> Result<u64> {
+        let at = now();
         let sent = on_pool!(self, |pool| {
-            sqlx::query(
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let sent = sqlx::query(
                 "INSERT INTO notifications (user_id, subject, body, link, created_at)
                  SELECT u.id, $3, $4, $5, $6 FROM users u LEFT JOIN agencies a ON a.id = u.agency_id
                  WHERE u.role = $1 AND ($2 IS NULL OR a.code = $2) AND u.disabled_at IS NULL",
@@ -800,10 +805,44 @@ impl Store {
             .bind(subject)
             .bind(body)
             .bind(link)
-            .bind(now())
-            .execute(pool)
+            .bind(at)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
+            .rows_affected();
+            if self.mail {
+                let queue = "INSERT INTO mail_outbox (recipient, subject, body, link, created_at,
+                                 next_attempt_at)
+                             SELECT r.email, $2, $3, $4, $5, $5 FROM";
+                let (sql, key) = match agency {
+                    Some(agency) => (
+                        format!(
+                            "{queue} focal_officers r JOIN agencies a ON a.id = r.agency_id
+                             WHERE a.code = $1 AND r.valid_to IS NULL"
+                        ),
+                        agency.as_str(),
+                    ),
+                    None => (
+                        format!(
+                            "{queue} (SELECT DISTINCT COALESCE(f.email, u.email) AS email
+                                      FROM users u LEFT JOIN focal_officers f
+                                        ON f.agency_id = u.agency_id AND f.valid_to IS NULL
+                                      WHERE u.role = $1 AND u.disabled_at IS NULL
+                                        AND COALESCE(f.email, u.email) IS NOT NULL) r"
+                        ),
+                        role.as_str(),
+                    ),
+                };
+                sqlx::query(&sql)
+                    .bind(key)
+                    .bind(subject)
+                    .bind(body)
+                    .bind(link)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            sent
         });
         Ok(sent)
     }

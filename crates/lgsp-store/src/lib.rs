@@ -21,6 +21,7 @@ mod error_reports;
 mod exchanges;
 mod grants;
 mod imports;
+mod mail;
 mod push;
 mod records;
 pub mod scratch;
@@ -41,6 +42,7 @@ pub use error_reports::{ErrorReport, NewErrorReport, Notice};
 pub use exchanges::ExchangeEntry;
 pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant};
 pub use imports::{ImportJob, ImportOutcome};
+pub use mail::{MailAttempt, OutgoingMail};
 pub use push::{AfterFailure, Delivery, NewDelivery, NewWebhook, Reactivation, Webhook};
 pub use records::{
     cell_text, Change, ChangeOp, ChangePage, EncodedRows, ImportMode, Record, RecordImport,
@@ -125,6 +127,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// Whether notifications also queue an e-mail (the platform has an SMTP relay).
+    mail: bool,
 }
 
 impl Store {
@@ -140,6 +144,7 @@ impl Store {
                 .await?;
             Ok(Self {
                 pool: Pool::Postgres(pool),
+                mail: false,
             })
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
@@ -162,7 +167,15 @@ impl Store {
             .await?;
         Ok(Self {
             pool: Pool::Sqlite(pool),
+            mail: false,
         })
+    }
+
+    /// Makes [`Store::notify`] queue an e-mail to the focal officer (or, for the provincial
+    /// roles, to each person notified) beside the in-app notification.
+    pub fn with_mail_outbox(mut self, on: bool) -> Self {
+        self.mail = on;
+        self
     }
 
     /// Applies the embedded migrations of the active backend that have not run yet.

@@ -91,6 +91,13 @@ pub struct SharingRequest {
     pub decision_reason: Option<String>,
     /// The legal basis of a refusal.
     pub refusal_legal_basis: Option<String>,
+    /// While pending: the end of the provider's answer period (working days from submission
+    /// or resubmission).
+    pub respond_by: Option<DateTime<Utc>>,
+    /// Pending past `respond_by`.
+    pub overdue: bool,
+    /// When the overdue request was handed to the operator.
+    pub escalated_at: Option<DateTime<Utc>>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -135,8 +142,12 @@ pub enum StepChange<'a> {
     Return { message: &'a Text },
     /// Refusal with its reason and legal basis.
     Refuse(&'a Refusal),
-    /// Resubmission with amended terms (target and parties unchanged).
-    Amend(&'a RequestTerms),
+    /// Resubmission with amended terms (target and parties unchanged) and the end of the new
+    /// answer period.
+    Amend {
+        terms: &'a RequestTerms,
+        respond_by: Timestamp,
+    },
     /// Approval: the grants to create, one per consumer system.
     Approve(&'a [NewGrant]),
 }
@@ -158,6 +169,8 @@ struct RequestRow {
     state: String,
     decision_reason: Option<String>,
     refusal_legal_basis: Option<String>,
+    respond_by: Option<Timestamp>,
+    escalated_at: Option<Timestamp>,
     created_by: String,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -202,6 +215,10 @@ impl TryFrom<RequestRow> for SharingRequest {
             state_label: state.label_vi(),
             decision_reason: row.decision_reason,
             refusal_legal_basis: row.refusal_legal_basis,
+            respond_by: row.respond_by,
+            overdue: state == RequestState::Pending
+                && row.respond_by.is_some_and(|deadline| deadline < Utc::now()),
+            escalated_at: row.escalated_at,
             created_by: row.created_by,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -212,7 +229,8 @@ impl TryFrom<RequestRow> for SharingRequest {
 const SELECT_REQUEST: &str = "
     SELECT id, consumer_code, systems, provider_code, service_id, dataset_id, fields,
            purpose_code, purpose_text, legal_basis, expected_volume, valid_until, state,
-           decision_reason, refusal_legal_basis, created_by, created_at, updated_at
+           decision_reason, refusal_legal_basis, respond_by, escalated_at, created_by,
+           created_at, updated_at
     FROM sharing_requests";
 
 /// Records a step inside the transaction `$tx`.
@@ -253,10 +271,12 @@ fn parse_step(value: &str) -> Result<RequestStep> {
 }
 
 impl Store {
-    /// Stores a submitted request, pending, with the first entry of its history.
+    /// Stores a submitted request, pending until `respond_by`, with the first entry of its
+    /// history.
     pub async fn insert_sharing_request(
         &self,
         terms: &RequestTerms,
+        respond_by: Timestamp,
         actor: &str,
     ) -> Result<SharingRequest> {
         let (service_id, dataset_id) = match &terms.target {
@@ -271,8 +291,9 @@ impl Store {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO sharing_requests (consumer_code, systems, provider_code, service_id,
                      dataset_id, fields, purpose_code, purpose_text, legal_basis,
-                     expected_volume, valid_until, state, created_by, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+                     expected_volume, valid_until, state, created_by, created_at, updated_at,
+                     respond_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)
                  RETURNING id",
             )
             .bind(terms.consumer.as_str())
@@ -289,6 +310,7 @@ impl Store {
             .bind(pending)
             .bind(actor)
             .bind(at)
+            .bind(respond_by)
             .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::on_constraint("sharing request"))?;
@@ -362,6 +384,10 @@ impl Store {
             ),
             _ => (None, None),
         };
+        let respond_by = match &change {
+            StepChange::Amend { respond_by, .. } => Some(*respond_by),
+            _ => None,
+        };
         let consumers = match &change {
             StepChange::Approve(grants) => {
                 let mut ids = Vec::with_capacity(grants.len());
@@ -376,7 +402,9 @@ impl Store {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             let moved = sqlx::query(
                 "UPDATE sharing_requests
-                 SET state = $3, decision_reason = $4, refusal_legal_basis = $5, updated_at = $6
+                 SET state = $3, decision_reason = $4, refusal_legal_basis = $5, updated_at = $6,
+                     respond_by = $7,
+                     escalated_at = CASE WHEN $7 IS NULL THEN escalated_at END
                  WHERE id = $1 AND state = $2",
             )
             .bind(id)
@@ -385,6 +413,7 @@ impl Store {
             .bind(reason)
             .bind(legal_basis)
             .bind(at)
+            .bind(respond_by)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -395,7 +424,7 @@ impl Store {
                 )));
             }
             match &change {
-                StepChange::Amend(terms) => {
+                StepChange::Amend { terms, .. } => {
                     let systems: Vec<&str> = terms.systems.iter().map(SystemCode::as_str).collect();
                     sqlx::query(
                         "UPDATE sharing_requests
@@ -434,6 +463,49 @@ impl Store {
             tx.commit().await?;
         });
         self.get_sharing_request(id).await
+    }
+
+    /// Hands every request still pending past its answer period to the operator: marks it
+    /// escalated with an `escalate` step in its history, once per answer period. Atomic per
+    /// request, so with several nodes each request is escalated by exactly one; returns those
+    /// this call escalated.
+    pub async fn escalate_overdue_requests(
+        &self,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<Vec<SharingRequest>> {
+        let pending = RequestState::Pending.as_str();
+        let ids: Vec<i64> = on_pool!(self, |pool| {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "UPDATE sharing_requests SET escalated_at = $2
+                 WHERE state = $1 AND escalated_at IS NULL AND respond_by < $2
+                 RETURNING id",
+            )
+            .bind(pending)
+            .bind(at)
+            .fetch_all(&mut *tx)
+            .await?;
+            for id in &ids {
+                insert_request_event!(
+                    tx,
+                    *id,
+                    RequestStep::Escalate.as_str(),
+                    Some(pending),
+                    pending,
+                    None::<&str>,
+                    actor,
+                    at
+                );
+            }
+            tx.commit().await?;
+            ids
+        });
+        let mut escalated = Vec::with_capacity(ids.len());
+        for id in ids {
+            escalated.push(self.get_sharing_request(id).await?);
+        }
+        Ok(escalated)
     }
 
     /// A request's steps, oldest first.

@@ -1912,12 +1912,36 @@ async fn q16_1_sharing_requests_move_once_and_approval_grants_atomically(store: 
         expected_volume: Text::parse("50 lượt/ngày").unwrap(),
         valid_until: lgsp_store::now() + chrono::Duration::days(365),
     };
+    let week = chrono::Duration::days(7);
+    let respond_by = lgsp_store::now() + week;
     let request = store
-        .insert_sharing_request(&terms, "tieuthu")
+        .insert_sharing_request(&terms, respond_by, "tieuthu")
         .await
         .unwrap();
     assert_eq!(request.state, RequestState::Pending);
+    assert_eq!(request.respond_by, Some(respond_by));
+    assert!(!request.overdue);
     let id = request.id;
+
+    // Past its answer period a pending request is escalated once, by one caller.
+    let later = respond_by + chrono::Duration::hours(1);
+    assert!(store
+        .escalate_overdue_requests(respond_by - chrono::Duration::hours(1), "lgsp:thoi-han")
+        .await
+        .unwrap()
+        .is_empty());
+    let escalated = store
+        .escalate_overdue_requests(later, "lgsp:thoi-han")
+        .await
+        .unwrap();
+    assert_eq!(escalated.iter().map(|r| r.id).collect::<Vec<_>>(), [id]);
+    assert_eq!(escalated[0].escalated_at, Some(later));
+    assert_eq!(escalated[0].state, RequestState::Pending);
+    assert!(store
+        .escalate_overdue_requests(later, "lgsp:thoi-han")
+        .await
+        .unwrap()
+        .is_empty());
 
     let message = Text::parse("Bổ sung văn bản giao nhiệm vụ").unwrap();
     let returned = store
@@ -1958,12 +1982,20 @@ async fn q16_1_sharing_requests_move_once_and_approval_grants_atomically(store: 
             RequestStep::Resubmit,
             RequestState::Returned,
             RequestState::Pending,
-            StepChange::Amend(&amended),
+            StepChange::Amend {
+                terms: &amended,
+                respond_by: later + week,
+            },
             "tieuthu",
         )
         .await
         .unwrap();
     assert_eq!(pending.fields, fields(&["/ho_ten"]));
+    // A resubmission opens a new answer period, escalated anew when it passes.
+    assert_eq!(
+        (pending.respond_by, pending.escalated_at),
+        (Some(later + week), None)
+    );
     assert_eq!(pending.decision_reason, None);
 
     let grant = |on: GrantOn| NewGrant {
@@ -2030,6 +2062,11 @@ async fn q16_1_sharing_requests_move_once_and_approval_grants_atomically(store: 
         [
             (RequestStep::Submit, None, RequestState::Pending),
             (
+                RequestStep::Escalate,
+                Some(RequestState::Pending),
+                RequestState::Pending
+            ),
+            (
                 RequestStep::Return,
                 Some(RequestState::Pending),
                 RequestState::Returned
@@ -2049,7 +2086,7 @@ async fn q16_1_sharing_requests_move_once_and_approval_grants_atomically(store: 
 
     // A refusal keeps its reason and legal basis; each side lists the request, others do not.
     let second = store
-        .insert_sharing_request(&terms, "tieuthu")
+        .insert_sharing_request(&terms, respond_by, "tieuthu")
         .await
         .unwrap();
     let refusal = Refusal::new(

@@ -42,6 +42,10 @@ struct RequestRow {
     state_class: &'static str,
     decision_reason: Option<String>,
     refusal_legal_basis: Option<String>,
+    /// The last day of the answer period, while pending.
+    respond_by: Option<String>,
+    overdue: bool,
+    escalated: bool,
     may_decide: bool,
     may_withdraw: bool,
 }
@@ -88,6 +92,9 @@ impl RequestRow {
             state_class: request.state.as_str(),
             decision_reason: request.decision_reason.clone(),
             refusal_legal_basis: request.refusal_legal_basis.clone(),
+            respond_by: requests::last_day_vi(request),
+            overdue: request.overdue,
+            escalated: request.escalated_at.is_some(),
             may_decide: may(RequestStep::Approve),
             may_withdraw: may(RequestStep::Withdraw),
         }

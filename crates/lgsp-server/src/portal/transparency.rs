@@ -60,6 +60,7 @@ fn describe(entry: &serde_json::Value) -> Vec<(&'static str, String)> {
     let kind = match text("kind").as_str() {
         "action" => "Thao tác quản trị, nghiệp vụ".to_owned(),
         "exchange" => "Trao đổi dữ liệu".to_owned(),
+        "step" => "Bước nghiệp vụ do nền tảng tự thực hiện (quá hạn, chuyển xử lý)".to_owned(),
         other => other.to_owned(),
     };
     vec![
@@ -68,6 +69,7 @@ fn describe(entry: &serde_json::Value) -> Vec<(&'static str, String)> {
         ("Người, hệ thống thực hiện", text("actor")),
         ("Phương thức", text("method")),
         ("Đường dẫn", text("route")),
+        ("Bước", text("step")),
         ("Mã trạng thái", text("status")),
         ("Mã yêu cầu", text("request_id")),
     ]

@@ -36,6 +36,12 @@ use crate::error::{ApiError, ErrorCode, ProblemDoc};
 use crate::extract::{Json, Path, Query};
 use crate::grants::{resolve, ReasonBody, Resolved, TargetRef};
 
+mod deadlines;
+mod notices;
+
+pub use deadlines::{escalate_overdue, keep_deadlines, respond_by, DEADLINE_ACTOR};
+pub use notices::last_day_vi;
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_requests, submit))
@@ -190,9 +196,10 @@ async fn submit(
         RequestStep::Submit,
     )
     .map_err(step_error)?;
+    let deadline = respond_by(&state.settings, lgsp_store::now());
     let mut created = state
         .store
-        .insert_sharing_request(&terms, &caller.name())
+        .insert_sharing_request(&terms, deadline, &caller.name())
         .await?;
     tracing::info!(request = created.id, by = %caller.name(), "sharing request submitted");
     if granted_by_default(&target, &created.fields) {
@@ -212,6 +219,9 @@ async fn submit(
             .await
             .map_err(race_error)?;
         tracing::info!(request = created.id, "sharing request granted by default");
+        notices::tell(&state, &created, RequestStep::Approve).await;
+    } else {
+        notices::tell(&state, &created, RequestStep::Submit).await;
     }
     let location = format!("/api/v1/sharing-requests/{}", created.id);
     let detail = detail(&state, created).await?;
@@ -342,6 +352,7 @@ async fn record(
         .map_err(race_error)?;
     tracing::info!(request = moved.id, step = step.as_str(), by = %caller.name(),
         "sharing request step");
+    notices::tell(state, &moved, step).await;
     detail(state, moved).await
 }
 
@@ -563,7 +574,17 @@ async fn resubmit(
         ));
     }
     Ok(axum::Json(
-        record(&state, &caller, taken, step, StepChange::Amend(&terms)).await?,
+        record(
+            &state,
+            &caller,
+            taken,
+            step,
+            StepChange::Amend {
+                terms: &terms,
+                respond_by: respond_by(&state.settings, lgsp_store::now()),
+            },
+        )
+        .await?,
     ))
 }
 

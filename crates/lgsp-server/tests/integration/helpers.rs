@@ -48,7 +48,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     backend: Backend,
     database: Option<String>,
-    configure: fn(&mut Settings),
+    configure: Configure,
     scratch: Option<ScratchDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -77,6 +77,18 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// `spawn_app` with settings changed by `configure` (kept for restarts and second nodes).
 pub async fn spawn_app_with(backend: Backend, configure: fn(&mut Settings)) -> TestApp {
+    spawn_app_configured(backend, configure).await
+}
+
+/// Changes made to the test settings, kept for restarts and second nodes.
+type Configure = std::sync::Arc<dyn Fn(&mut Settings) + Send + Sync>;
+
+/// `spawn_app_with` for settings that depend on the test (a port, a path).
+pub async fn spawn_app_configured(
+    backend: Backend,
+    configure: impl Fn(&mut Settings) + Send + Sync + 'static,
+) -> TestApp {
+    let configure: Configure = std::sync::Arc::new(configure);
     init_test_logging();
     let data_dir = std::env::temp_dir().join(format!("lgsp-test-{}", uuid::Uuid::now_v7()));
     let (scratch, database) = match backend {
@@ -98,7 +110,7 @@ async fn start(
     backend: Backend,
     data_dir: PathBuf,
     database: Option<String>,
-    configure: fn(&mut Settings),
+    configure: Configure,
 ) -> TestApp {
     let mut settings = Settings {
         data_dir: data_dir.clone(),
@@ -224,7 +236,7 @@ impl TestApp {
             self.backend,
             data_dir,
             self.database.clone(),
-            self.configure,
+            self.configure.clone(),
         )
         .await;
         app.scratch = scratch;
@@ -238,7 +250,7 @@ impl TestApp {
             self.backend,
             self.data_dir.clone(),
             self.database.clone(),
-            self.configure,
+            self.configure.clone(),
         )
         .await;
         // The first node owns the directory and the database: dropping this one removes neither.

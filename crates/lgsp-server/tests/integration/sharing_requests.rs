@@ -18,6 +18,8 @@ on_both_backends!(
     q16_1_request_steps_follow_the_state_machine,
     q15_1_a_console_refusal_needs_reason_and_the_consumer_sees_it,
     q13_1_requests_for_resources_shared_by_default_are_granted_at_once,
+    q16_1_overdue_requests_are_escalated_to_the_operator_once,
+    q16_1_answer_period_counts_working_days_skipping_holidays,
 );
 
 const DATASET: &str = "so-hoa-ho-tich";
@@ -90,13 +92,13 @@ async fn admin_of(app: &TestApp, agency: &str, username: &str) -> String {
 
 /// The story's parties: the provider's admin, the consumer's admin (of the first demo client's
 /// agency) and the operator, with the records hosted.
-struct Parties {
-    provider: String,
-    consumer: String,
-    operator: String,
+pub(super) struct Parties {
+    pub provider: String,
+    pub consumer: String,
+    pub operator: String,
 }
 
-async fn parties(app: &TestApp) -> Parties {
+pub(super) async fn parties(app: &TestApp) -> Parties {
     let provider = app.token("agency-admin").await;
     hosted_birth_records(app, &provider).await;
     let consumer_agency = app.credentials.clients[0].agency.clone();
@@ -107,7 +109,7 @@ async fn parties(app: &TestApp) -> Parties {
     }
 }
 
-fn request_body(app: &TestApp, fields: Value) -> Value {
+pub(super) fn request_body(app: &TestApp, fields: Value) -> Value {
     json!({
         "target": {"kind": "dataset", "id": DATASET},
         "systems": [app.credentials.clients[0].system],
@@ -119,7 +121,7 @@ fn request_body(app: &TestApp, fields: Value) -> Value {
     })
 }
 
-async fn submit(app: &TestApp, token: &str, body: &Value) -> Value {
+pub(super) async fn submit(app: &TestApp, token: &str, body: &Value) -> Value {
     let response = app
         .send_json(Method::POST, REQUESTS, Some(token), body)
         .await;
@@ -128,7 +130,13 @@ async fn submit(app: &TestApp, token: &str, body: &Value) -> Value {
     response.json().await.unwrap()
 }
 
-async fn step(app: &TestApp, token: &str, id: i64, step: &str, body: &Value) -> reqwest::Response {
+pub(super) async fn step(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    step: &str,
+    body: &Value,
+) -> reqwest::Response {
     app.send_json(
         Method::POST,
         &format!("{REQUESTS}/{id}/{step}"),
@@ -817,5 +825,150 @@ async fn q13_1_requests_for_resources_shared_by_default_are_granted_at_once(back
     let pending = submit(&app, &p.consumer, &request_body(&app, json!(["so"]))).await;
     assert_eq!(pending["state"], "pending");
     assert_eq!(pending["grants"], json!([]));
+    app.stop().await;
+}
+
+fn time(value: &Value) -> chrono::DateTime<chrono::Utc> {
+    serde_json::from_value(value.clone()).unwrap_or_else(|_| panic!("a time: {value}"))
+}
+
+/// Past its answer period a pending request is escalated to the operator, once: a step in its
+/// history, a proven leaf on the log, a notice to the operator and the provider. The provider
+/// can still decide; a resubmission opens a new period, escalated anew when it passes.
+async fn q16_1_overdue_requests_are_escalated_to_the_operator_once(backend: Backend) {
+    use lgsp_server::sharing_requests::{escalate_overdue, DEADLINE_ACTOR};
+    let app = spawn_app(backend).await;
+    let p = parties(&app).await;
+    let created = submit(
+        &app,
+        &p.consumer,
+        &request_body(&app, json!(["so", "ngay_sinh"])),
+    )
+    .await;
+    let id = created["id"].as_i64().unwrap();
+    let respond_by = time(&created["respond_by"]);
+    assert_eq!(
+        respond_by,
+        lgsp_core::calendar::WorkCalendar::default().deadline(time(&created["created_at"]), 5),
+        "five working days by default"
+    );
+    assert_eq!(created["overdue"], false);
+    assert!(created["escalated_at"].is_null());
+
+    let second = chrono::Duration::seconds(1);
+    assert!(escalate_overdue(&app.state, respond_by - second)
+        .await
+        .unwrap()
+        .is_empty());
+    let escalated = escalate_overdue(&app.state, respond_by + second)
+        .await
+        .unwrap();
+    assert_eq!(escalated.len(), 1);
+    let (request, index) = &escalated[0];
+    assert_eq!(request.id, id);
+    let entry = proven_entry(&app, *index).await;
+    assert_eq!(entry["kind"], "step");
+    assert_eq!(entry["step"], "escalate");
+    assert_eq!(entry["actor"], DEADLINE_ACTOR);
+    assert_eq!(entry["route"], format!("{REQUESTS}/{id}"));
+    // Once per period, whoever looks again (another node, the next minute).
+    assert!(escalate_overdue(&app.state, respond_by + second * 120)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let detail = show(&app, &p.consumer, id).await;
+    assert_eq!(steps(&detail), ["submit", "escalate"]);
+    assert_eq!(detail["state"], "pending");
+    assert_eq!(time(&detail["escalated_at"]), respond_by + second);
+    let overdue = format!("Yêu cầu chia sẻ dữ liệu số {id} quá hạn trả lời");
+    for token in [&p.operator, &p.provider] {
+        let notices: Vec<Value> = app
+            .get("/api/v1/notifications", Some(token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            notices.iter().any(|n| n["subject"] == overdue.as_str()),
+            "{notices:?}"
+        );
+    }
+
+    // Returned and resubmitted: a new period, not escalated yet.
+    let response = step(
+        &app,
+        &p.provider,
+        id,
+        "return",
+        &json!({"reason": "Bổ sung văn bản giao nhiệm vụ"}),
+    )
+    .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let response = step(
+        &app,
+        &p.consumer,
+        id,
+        "resubmit",
+        &request_body(&app, json!(["so"])),
+    )
+    .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let resubmitted: Value = response.json().await.unwrap();
+    assert!(resubmitted["escalated_at"].is_null());
+    let new_period = time(&resubmitted["respond_by"]);
+    assert!(new_period >= respond_by);
+    assert!(escalate_overdue(&app.state, new_period - second)
+        .await
+        .unwrap()
+        .is_empty());
+    let again = escalate_overdue(&app.state, new_period + second)
+        .await
+        .unwrap();
+    assert_eq!(again.iter().map(|(r, _)| r.id).collect::<Vec<_>>(), [id]);
+    let detail = show(&app, &p.consumer, id).await;
+    assert_eq!(
+        steps(&detail),
+        ["submit", "escalate", "return", "resubmit", "escalate"]
+    );
+    app.stop().await;
+}
+
+/// Holidays configured for the province do not count: with the next two weeks off and two
+/// working days to answer, the answer is due after them. The console shows the last day.
+async fn q16_1_answer_period_counts_working_days_skipping_holidays(backend: Backend) {
+    fn two_weeks_off(settings: &mut lgsp_server::settings::Settings) {
+        let today = chrono::Utc::now()
+            .with_timezone(&lgsp_core::calendar::VIETNAM)
+            .date_naive();
+        settings.holidays = (0..14).map(|d| today + chrono::Duration::days(d)).collect();
+        settings.request_response_working_days = 2;
+    }
+    let app = super::helpers::spawn_app_with(backend, two_weeks_off).await;
+    let p = parties(&app).await;
+    let created = submit(&app, &p.consumer, &request_body(&app, json!(["so"]))).await;
+    let submitted = time(&created["created_at"]);
+    let respond_by = time(&created["respond_by"]);
+    let mut settings = lgsp_server::settings::Settings::default();
+    two_weeks_off(&mut settings);
+    assert_eq!(respond_by, settings.calendar().deadline(submitted, 2));
+    assert!(respond_by > submitted + chrono::Duration::days(14));
+    assert!(respond_by <= submitted + chrono::Duration::days(19));
+
+    let browser = browser(&app);
+    sign_in(&app, &browser, "agency-admin").await;
+    let page = browser
+        .get(app.url("/console/sharing-requests"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let last_day = (respond_by - chrono::Duration::seconds(1))
+        .with_timezone(&lgsp_core::calendar::VIETNAM)
+        .format("%d/%m/%Y")
+        .to_string();
+    assert!(page.contains(&format!("Hạn trả lời: {last_day}")), "{page}");
     app.stop().await;
 }
