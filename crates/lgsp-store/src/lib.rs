@@ -21,6 +21,7 @@ mod error_reports;
 mod exchanges;
 mod grants;
 mod imports;
+mod provider;
 mod push;
 mod records;
 pub mod scratch;
@@ -38,9 +39,13 @@ pub use catalog::{
 };
 pub use clients::{Client, NewClient};
 pub use error_reports::{ErrorReport, NewErrorReport, Notice};
-pub use exchanges::ExchangeEntry;
+pub use exchanges::{ExchangeEntry, ExchangeScope, ExchangeStat};
 pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant};
 pub use imports::{ImportJob, ImportOutcome};
+pub use provider::{
+    MaintenanceFilter, MaintenanceWindow, NewMaintenance, NewUsageReport, ResourceSuspension,
+    SuspensionCause, UsageReport,
+};
 pub use push::{AfterFailure, Delivery, NewDelivery, NewWebhook, Reactivation, Webhook};
 pub use records::{
     cell_text, Change, ChangeOp, ChangePage, EncodedRows, ImportMode, Record, RecordImport,
