@@ -24,6 +24,7 @@ mod integration {
     mod imports;
     mod nats;
     mod operations;
+    mod provider;
     mod publication;
     mod quality;
     mod queries;
