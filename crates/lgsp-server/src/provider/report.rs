@@ -401,7 +401,7 @@ mod tests {
             (Some("2026-02-30"), Some("2026-03-01")),
             (None, Some("2026-11-30")),
             (Some("2026-11-01"), Some(" ")),
-            (Some("2025-01-01"), Some("2026-01-01")),
+            (Some("2025-01-01"), Some("2026-01-02")),
         ] {
             assert_eq!(
                 code(Period::parse(from, to)),
