@@ -262,6 +262,93 @@ async fn q15_1_c_suspending_all_grants_of_a_resource_refuses_the_next_request(ba
         "invalid_transition",
     )
     .await;
+
+    // The same through the console: suspend every grant with a planned end, shown on the
+    // grants page, then resume.
+    let client = browser(&app);
+    assert_eq!(sign_in(&app, &client, "agency-admin").await.status(), 303);
+    let html = client
+        .get(app.url("/console/maintenance"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_field(&html);
+    let planned = (Utc::now() + Duration::days(2)).with_timezone(&VIETNAM);
+    let response = client
+        .post(app.url("/console/suspensions"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("target", &format!("service:{service}")),
+            ("cause", "force_majeure"),
+            ("reason", "Hỏa hoạn tại phòng máy chủ"),
+            ("planned_end", &planned.format("%Y-%m-%dT%H:%M").to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_problem(exchange(&app, &token).await, 403, "grant_suspended").await;
+    let html = client
+        .get(app.url("/console/grants"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Lý do: Hỏa hoạn tại phòng máy chủ"));
+    assert!(
+        html.contains(&format!(
+            "Dự kiến khôi phục: {}",
+            planned.format("%d/%m/%Y %H:%M")
+        )),
+        "{html}"
+    );
+    let html = client
+        .get(app.url("/console/maintenance"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Sự kiện bất khả kháng: Hỏa hoạn tại phòng máy chủ"));
+    let latest = app
+        .get("/api/v1/resource-suspensions", Some(&admin))
+        .await
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()[0]["id"]
+        .as_i64()
+        .unwrap();
+    assert!(html.contains(&format!("khoi-phuc-tat-ca-{latest}")));
+    assert!(
+        !html.contains(&format!("khoi-phuc-tat-ca-{id}\"")),
+        "resumed already"
+    );
+    let response = client
+        .post(app.url(&format!("/console/suspensions/{latest}/resume")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(exchange(&app, &token).await.status(), 200);
+    // A citizen has no such page.
+    let outsider = browser(&app);
+    assert_eq!(sign_in(&app, &outsider, "citizen").await.status(), 303);
+    assert_eq!(
+        outsider
+            .get(app.url("/console/maintenance"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
     app.stop().await;
 }
 
