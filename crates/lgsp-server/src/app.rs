@@ -26,8 +26,8 @@ use crate::keys::Keyring;
 use crate::settings::Settings;
 use crate::{
     agencies, auth, catalog, ckan, clients, console, datasets, error_reports, grants,
-    notifications, ops, portal, push, security, services, sharing_requests, systems, transparency,
-    users,
+    notifications, ops, portal, provider, push, security, services, sharing_requests, systems,
+    transparency, users,
 };
 
 /// What every handler can reach.
@@ -84,6 +84,7 @@ impl AppState {
         (name = "services", description = "Services of provider systems behind the gateway: registration, lifecycle, OpenAPI, connection guides, conformance checks (Q7.2, Q8.1, Q21.3)"),
         (name = "grants", description = "Grants of consumer systems on services and hosted datasets, subscriptions to resources shared by default, suspension and termination (Q13.1, Q8.4, Q15.1.c)"),
         (name = "sharing-requests", description = "Sharing requests of consumer agencies, approved into grants, returned for information, refused with a reason and legal basis, or withdrawn (Q13.1, Q15.1.a, Q16.1)"),
+        (name = "provider", description = "The provider's procedures: suspending every grant on a resource, maintenance announced on the portal, the exchange report, usage reports (Q15.1.b, Q15.1.c, Q15.2.e; Decree 47/2020 art. 43–44)"),
         (name = "transparency", description = "The transparency log: entries with inclusion proofs, consistency proofs (Q4, Q6.4)"),
         (name = "operations", description = "Probes"),
     )
@@ -130,6 +131,7 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         .merge(services::routes())
         .merge(grants::routes())
         .merge(sharing_requests::routes())
+        .merge(provider::routes())
         .merge(push::routes())
         .merge(transparency::routes::api_routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())

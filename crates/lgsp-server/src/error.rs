@@ -143,6 +143,12 @@ error_codes! {
         "The consumer holds a grant, but not for the purpose in `LGSP-Purpose`; `purposes` lists those granted.");
     QuotaExceeded = (TOO_MANY_REQUESTS, "quota_exceeded", "Quota exceeded",
         "The grant's requests per minute are used up: wait `Retry-After` seconds. The quota is counted across all nodes.");
+    MaintenanceNoticeTooShort = (UNPROCESSABLE_ENTITY, "maintenance_notice_too_short", "Maintenance announced too late",
+        "Planned maintenance of a service or dataset must be announced at least 7 working days before it starts (Decree 47/2020 art. 43; weekends and the configured holidays do not count): `working_days` says how many this start leaves, `earliest_start` the earliest start allowed. Move the start, or mark the announcement `force_majeure` if it is one. Nothing was announced.");
+    UnderMaintenance = (SERVICE_UNAVAILABLE, "under_maintenance", "Under maintenance",
+        "The provider announced maintenance of this service or dataset on the portal and it is under way: `restored_at` (and `Retry-After`, in seconds) is the expected restoration, `maintenance` the announcement's id. The refusal is recorded in the transparency log; the grant is untouched.");
+    InvalidPeriod = (BAD_REQUEST, "invalid_period", "Invalid period",
+        "A report's period must be given as `from` and `to`, dates `YYYY-MM-DD` (both included, Vietnam's days), `from` not after `to`, at most 366 days; `detail` says what is wrong.");
     UpstreamUnreachable = (BAD_GATEWAY, "upstream_unreachable", "Provider system unreachable",
         "The gateway could not connect to the provider's system, or the connection broke, or the service's upstream is no longer on the provider system's registered address. Try again later; the provider is told by its availability monitoring.");
     UpstreamTimeout = (GATEWAY_TIMEOUT, "upstream_timeout", "Provider system too slow",
@@ -259,7 +265,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.code.status();
-        if status.is_server_error() {
+        // Maintenance is announced, not an internal failure: its problem says when to return.
+        let bare = status.is_server_error() && self.code != ErrorCode::UnderMaintenance;
+        if bare {
             match &self.source {
                 Some(source) => {
                     tracing::error!(code = self.code.code(), error = ?source, "request failed")
@@ -267,11 +275,7 @@ impl IntoResponse for ApiError {
                 None => tracing::error!(code = self.code.code(), "request failed"),
             }
         }
-        let detail = if status.is_server_error() {
-            None
-        } else {
-            self.detail.as_deref()
-        };
+        let detail = if bare { None } else { self.detail.as_deref() };
         let none = serde_json::Map::new();
         let problem = Problem {
             type_uri: type_uri(self.code),
@@ -280,11 +284,7 @@ impl IntoResponse for ApiError {
             code: self.code.code(),
             detail,
             error: self.oauth_error(),
-            extensions: if status.is_server_error() {
-                &none
-            } else {
-                &self.extensions
-            },
+            extensions: if bare { &none } else { &self.extensions },
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod notifications;
 pub mod ops;
 pub mod portal;
+pub mod provider;
 pub mod push;
 pub mod security;
 pub mod services;

@@ -25,6 +25,7 @@ mod integration {
     mod mail;
     mod nats;
     mod operations;
+    mod provider;
     mod publication;
     mod quality;
     mod queries;

@@ -104,3 +104,73 @@ impl Store {
         }))
     }
 }
+
+/// Exchanges of one day (in Vietnam, `YYYY-MM-DD`), consumer system, target and purpose: the
+/// rows of the provider's report (Q15.2.e).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExchangeStat {
+    pub day: String,
+    pub consumer_agency: Option<String>,
+    pub consumer_system: Option<String>,
+    pub provider_agency: Option<String>,
+    /// `agency/system/service/version` or `dataset:<id>`.
+    pub target: Option<String>,
+    pub purpose: Option<String>,
+    /// Exchanges answered (no refusal code).
+    pub served: i64,
+    /// Exchanges refused or failed (a problem code).
+    pub refused: i64,
+    /// Bytes of the answers served.
+    pub bytes: i64,
+}
+
+/// Which exchanges a report counts: `[from, to)`, optionally one provider, consumer, target.
+#[derive(Debug, Clone)]
+pub struct ExchangeScope<'a> {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub provider: Option<&'a str>,
+    pub consumer_agency: Option<&'a str>,
+    pub consumer_system: Option<&'a str>,
+    pub target: Option<&'a str>,
+}
+
+impl Store {
+    /// Exchange counts per day (Vietnam's), consumer system, target and purpose in `scope`,
+    /// from the exchange index; ordered by day, consumer, target, purpose.
+    pub async fn exchange_stats(&self, scope: &ExchangeScope<'_>) -> Result<Vec<ExchangeStat>> {
+        // Only the day's expression differs: the timestamp is text on SQLite.
+        let day = match self.backend() {
+            crate::Backend::Sqlite => "date(at, '+7 hours')",
+            crate::Backend::Postgres => {
+                "to_char((at AT TIME ZONE 'UTC') + interval '7 hours', 'YYYY-MM-DD')"
+            }
+        };
+        let sql = format!(
+            "SELECT {day} AS day, consumer_agency, consumer_system, provider_agency, target,
+                    purpose,
+                    CAST(SUM(CASE WHEN refusal IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS served,
+                    CAST(SUM(CASE WHEN refusal IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS refused,
+                    CAST(SUM(CASE WHEN refusal IS NULL THEN response_bytes ELSE 0 END) AS BIGINT)
+                        AS bytes
+             FROM exchanges
+             WHERE at >= $1 AND at < $2 AND ($3 IS NULL OR provider_agency = $3)
+               AND ($4 IS NULL OR consumer_agency = $4) AND ($5 IS NULL OR consumer_system = $5)
+               AND ($6 IS NULL OR target = $6)
+             GROUP BY 1, 2, 3, 4, 5, 6
+             ORDER BY 1, 2, 3, 5, 6"
+        );
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(&sql)
+                .bind(scope.from)
+                .bind(scope.to)
+                .bind(scope.provider)
+                .bind(scope.consumer_agency)
+                .bind(scope.consumer_system)
+                .bind(scope.target)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+}

@@ -47,6 +47,11 @@ pub struct GrantRecord {
     /// The service's id when the target is a service.
     pub service_id: Option<i64>,
     pub source: GrantSource,
+    /// When the provider expects to resume a suspended grant: shown to the consumer; the
+    /// grant stays suspended until it is resumed.
+    pub suspended_until: Option<DateTime<Utc>>,
+    /// The suspension of every grant on the resource that suspended this one, if one did.
+    pub suspension_id: Option<i64>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -99,6 +104,8 @@ struct GrantRow {
     status_reason: Option<String>,
     source: String,
     request_id: Option<i64>,
+    suspended_until: Option<Timestamp>,
+    suspension_id: Option<i64>,
     created_by: String,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -158,6 +165,8 @@ impl TryFrom<GrantRow> for GrantRecord {
             provider: AgencyCode::parse(&row.provider_code)?,
             service_id: row.service_id,
             source: GrantSource::from_parts(&row.source, row.request_id)?,
+            suspended_until: row.suspended_until,
+            suspension_id: row.suspension_id,
             created_by: row.created_by,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -170,7 +179,8 @@ const SELECT_GRANT: &str = "
            g.service_id, pa.code AS service_agency, ps.code AS service_system,
            v.code AS service_code, v.version AS service_version, g.dataset_id, g.fields,
            g.purposes, g.valid_from, g.valid_until, g.per_minute, g.status, g.status_reason,
-           g.source, g.request_id, g.created_by, g.created_at, g.updated_at
+           g.source, g.request_id, g.suspended_until, g.suspension_id, g.created_by,
+           g.created_at, g.updated_at
     FROM grants g
     JOIN systems cs ON cs.id = g.consumer_system_id
     JOIN agencies ca ON ca.id = cs.agency_id
@@ -337,12 +347,15 @@ impl Store {
     }
 
     /// Moves a grant from status `from` to `to` with the history entry, atomically: if another
-    /// request changed the status first, nothing changes and the answer is a conflict.
+    /// request changed the status first, nothing changes and the answer is a conflict. `until`
+    /// is the planned end of a suspension; any step leaves the grant outside a resource-wide
+    /// suspension.
     pub async fn move_grant(
         &self,
         id: i64,
         from: &GrantStatus,
         to: &GrantStatus,
+        until: Option<DateTime<Utc>>,
         actor: &str,
     ) -> Result<GrantRecord> {
         let at = now();
@@ -350,7 +363,8 @@ impl Store {
         on_pool!(self, |pool| {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             let moved = sqlx::query(
-                "UPDATE grants SET status = $3, status_reason = $4, updated_at = $5
+                "UPDATE grants SET status = $3, status_reason = $4, updated_at = $5,
+                     suspended_until = $6, suspension_id = NULL
                  WHERE id = $1 AND status = $2",
             )
             .bind(id)
@@ -358,6 +372,7 @@ impl Store {
             .bind(to.as_str())
             .bind(reason)
             .bind(at)
+            .bind(until)
             .execute(&mut *tx)
             .await?
             .rows_affected();

@@ -22,6 +22,7 @@ mod exchanges;
 mod grants;
 mod imports;
 mod mail;
+mod provider;
 mod push;
 mod records;
 pub mod scratch;
@@ -39,10 +40,14 @@ pub use catalog::{
 };
 pub use clients::{Client, NewClient};
 pub use error_reports::{ErrorReport, NewErrorReport, Notice};
-pub use exchanges::ExchangeEntry;
+pub use exchanges::{ExchangeEntry, ExchangeScope, ExchangeStat};
 pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant};
 pub use imports::{ImportJob, ImportOutcome};
 pub use mail::{MailAttempt, OutgoingMail};
+pub use provider::{
+    MaintenanceFilter, MaintenanceWindow, NewMaintenance, NewUsageReport, ResourceSuspension,
+    SuspensionCause, UsageReport,
+};
 pub use push::{AfterFailure, Delivery, NewDelivery, NewWebhook, Reactivation, Webhook};
 pub use records::{
     cell_text, Change, ChangeOp, ChangePage, EncodedRows, ImportMode, Record, RecordImport,

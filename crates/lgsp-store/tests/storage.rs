@@ -1800,7 +1800,13 @@ async fn q13_1_services_grants_and_quotas(store: &Store) {
     let before = store.access_revision().await.unwrap();
     assert_eq!(store.access_revision().await.unwrap(), before);
     let moved = store
-        .move_grant(grant.grant.id, &GrantStatus::Active, &suspended, "operator")
+        .move_grant(
+            grant.grant.id,
+            &GrantStatus::Active,
+            &suspended,
+            None,
+            "operator",
+        )
         .await
         .unwrap();
     assert_eq!(moved.grant.status, suspended);
@@ -1808,7 +1814,13 @@ async fn q13_1_services_grants_and_quotas(store: &Store) {
     assert!(after > before, "{after} > {before}");
     assert!(matches!(
         store
-            .move_grant(grant.grant.id, &GrantStatus::Active, &suspended, "operator")
+            .move_grant(
+                grant.grant.id,
+                &GrantStatus::Active,
+                &suspended,
+                None,
+                "operator"
+            )
             .await,
         Err(StoreError::Conflict(_))
     ));

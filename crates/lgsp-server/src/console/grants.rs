@@ -39,6 +39,7 @@ struct GrantRow {
     status: &'static str,
     status_class: &'static str,
     reason: Option<String>,
+    until: Option<String>,
     source: &'static str,
     may_suspend: bool,
     may_resume: bool,
@@ -89,6 +90,10 @@ impl GrantRow {
             status: status.label_vi(),
             status_class: status.as_str(),
             reason: status.reason().map(ToString::to_string),
+            until: record
+                .suspended_until
+                .filter(|_| status.as_str() == "suspended")
+                .map(crate::portal::view::date_time_vi),
             source: match record.source {
                 lgsp_core::exchange::GrantSource::Direct => "Cấp trực tiếp",
                 lgsp_core::exchange::GrantSource::Subscription => "Đăng ký chia sẻ mặc định",
@@ -150,6 +155,29 @@ pub struct StepForm {
     step: String,
     #[serde(default)]
     reason: String,
+    /// The planned end of a suspension, `YYYY-MM-DDTHH:MM` in Vietnam time (a
+    /// `datetime-local` input); empty for none.
+    #[serde(default)]
+    until: String,
+}
+
+/// A `datetime-local` value in Vietnam time, or `invalid_body` naming `field`.
+pub fn local_time(
+    field: &str,
+    value: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+        .ok()
+        .and_then(|t| t.and_local_timezone(lgsp_core::calendar::VIETNAM).single())
+        .map(|t| Some(t.with_timezone(&chrono::Utc)))
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::InvalidBody)
+                .detail(format!("{field}: `{value}` is not a date and time"))
+        })
 }
 
 async fn take_step(
@@ -173,9 +201,9 @@ async fn take_step(
         "terminate" => reason().map(|reason| GrantStep::Terminate { reason }),
         _ => Err(ApiError::new(ErrorCode::InvalidRequest).detail("unknown step")),
     };
-    let taken = match step {
-        Ok(step) => grants::take(&state, &caller, id, step).await,
-        Err(error) => Err(error),
+    let taken = match (step, local_time("until", &form.until)) {
+        (Ok(step), Ok(until)) => grants::take(&state, &caller, id, step, until).await,
+        (Err(error), _) | (_, Err(error)) => Err(error),
     };
     match taken {
         Ok(_) => Ok(Redirect::to(&back).into_response()),

@@ -16,6 +16,7 @@ mod error_reports;
 mod exchanges;
 mod grants;
 mod imports;
+mod provider;
 mod services;
 mod sharing_requests;
 mod webhooks;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .merge(grants::routes())
         .merge(sharing_requests::routes())
         .merge(exchanges::routes())
+        .merge(provider::routes())
         .merge(webhooks::routes())
 }
 
@@ -100,6 +102,8 @@ fn problem_vi(code: crate::error::ErrorCode) -> &'static str {
         NotEditable => "Dịch vụ đã công bố nên không sửa được; hãy đăng ký phiên bản mới.",
         FieldNotShared => "Có trường dữ liệu không thuộc danh sách được chia sẻ.",
         RefusalReasonRequired => "Từ chối yêu cầu chia sẻ phải nêu rõ lý do và căn cứ pháp lý.",
+        MaintenanceNoticeTooShort => "Bảo trì, nâng cấp theo kế hoạch phải được thông báo trước ít nhất 7 ngày làm việc; nếu là sự cố bất khả kháng, hãy đánh dấu như vậy.",
+        InvalidPeriod => "Kỳ báo cáo chưa hợp lệ: chọn từ ngày, đến ngày (không quá 366 ngày).",
         ApprovalExceedsRequest => "Chỉ được chấp thuận trong phạm vi trường dữ liệu và thời hạn đã đề nghị.",
         _ => "Không thực hiện được yêu cầu.",
     }

@@ -1,4 +1,4 @@
-//! What exchanges are decided on — clients, services and grants — kept between requests under
+//! What exchanges are decided on — clients, services, grants and maintenance windows — kept between requests under
 //! the store's access revision (migration `0014_access_revision`).
 //!
 //! Every request reads the revision, one small row, instead of the client, the service and the
@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use lgsp_core::exchange::{Grant, Target};
 use lgsp_core::service::{ServiceCode, ServiceVersion};
 use lgsp_core::SystemId;
-use lgsp_store::{Client, Service, Store, StoreError};
+use lgsp_store::{Client, MaintenanceWindow, Service, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{ApiError, ErrorCode};
@@ -34,6 +34,7 @@ struct Kept {
     clients: HashMap<String, Option<Client>>,
     services: HashMap<ServiceKey, Option<Arc<Service>>>,
     grants: HashMap<(SystemId, Target), Arc<[Grant]>>,
+    maintenance: HashMap<Target, Arc<[MaintenanceWindow]>>,
 }
 
 /// A request waiting for the next read of the revision.
@@ -161,6 +162,20 @@ impl Access<'_> {
             |kept| &mut kept.grants,
             key,
             || async move { Ok(self.store.grants_for(consumer, target).await?.into()) },
+        )
+        .await
+    }
+
+    /// The maintenance windows announced on `target` and not cancelled; whether one covers a
+    /// request is decided by its time (`provider::maintenance::check_open`).
+    pub async fn maintenance(
+        &self,
+        target: &Target,
+    ) -> Result<Arc<[MaintenanceWindow]>, StoreError> {
+        self.read(
+            |kept| &mut kept.maintenance,
+            target.clone(),
+            || async move { Ok(self.store.maintenance_for(target).await?.into()) },
         )
         .await
     }

@@ -94,6 +94,7 @@ impl Exchange<'_> {
                     id: self.id.clone(),
                 };
                 let access = state.gateway.access.current(&state.store).await?;
+                crate::provider::maintenance::check_open(&access.maintenance(&target).await?, at)?;
                 let grants = access.grants(self.system, &target).await?;
                 let attempt = Attempt {
                     consumer: self.system,

@@ -423,6 +423,7 @@ async fn run(
     let purpose = parts.headers.get(&PURPOSE).and_then(|v| v.to_str().ok());
     leaf.purpose = purpose.map(str::to_owned);
     let target = service.target();
+    crate::provider::maintenance::check_open(&access.maintenance(&target).await?, at)?;
     let grants = access.grants(&consumer, &target).await?;
     let attempt = Attempt {
         consumer: &consumer,

@@ -347,14 +347,19 @@ pub struct ReasonBody {
     pub reason: Text,
 }
 
-/// Takes a status step: what the API and the console both do.
+/// Takes a status step: what the API and the console both do. `until` is the planned end of
+/// a suspension (shown; the grant stays suspended until resumed).
 pub async fn take(
     state: &AppState,
     caller: &Caller,
     id: i64,
     step: GrantStep,
+    until: Option<DateTime<Utc>>,
 ) -> Result<GrantRecord, ApiError> {
     let record = allowed(state, caller, id, Action::Update).await?;
+    if until.is_some_and(|until| until <= Utc::now()) {
+        return Err(ApiError::new(ErrorCode::InvalidBody).detail("until: must be later than now"));
+    }
     let name = step.as_str();
     let to = record
         .grant
@@ -363,7 +368,7 @@ pub async fn take(
         .map_err(|e| ApiError::new(ErrorCode::InvalidTransition).detail(e.to_string()))?;
     let moved = state
         .store
-        .move_grant(id, &record.grant.status, &to, &caller.name())
+        .move_grant(id, &record.grant.status, &to, until, &caller.name())
         .await
         .map_err(|e| match e {
             StoreError::Conflict(message) => {
@@ -375,9 +380,22 @@ pub async fn take(
     Ok(moved)
 }
 
+/// A suspension: the reason the consumer is told and, optionally, when the provider expects
+/// to resume.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuspendBody {
+    #[schema(value_type = String)]
+    pub reason: Text,
+    /// The planned end, shown to the consumer; the grant stays suspended until resumed.
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+}
+
 /// Suspend an active grant (Q15.1.c; Decree 47 art. 43): the gateway refuses it from the next
-/// request. Reversible. The reason is required and shown to the consumer.
-#[utoipa::path(post, path = "/grants/{id}/suspend", tag = "grants", request_body = ReasonBody,
+/// request. Reversible. The reason is required and shown to the consumer, with the planned end
+/// if given (`until`, in the future); resuming stays explicit.
+#[utoipa::path(post, path = "/grants/{id}/suspend", tag = "grants", request_body = SuspendBody,
     params(("id" = i64, Path, description = "Grant id")),
     responses((status = 200, body = GrantRecord), (status = 403, body = ProblemDoc),
         (status = 404, body = ProblemDoc),
@@ -387,12 +405,14 @@ async fn suspend(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(body): Json<ReasonBody>,
+    Json(body): Json<SuspendBody>,
 ) -> Result<axum::Json<GrantRecord>, ApiError> {
     let step = GrantStep::Suspend {
         reason: body.reason,
     };
-    Ok(axum::Json(take(&state, &caller, id, step).await?))
+    Ok(axum::Json(
+        take(&state, &caller, id, step, body.until).await?,
+    ))
 }
 
 /// Resume a suspended grant.
@@ -407,7 +427,7 @@ async fn resume(
     Path(id): Path<i64>,
 ) -> Result<axum::Json<GrantRecord>, ApiError> {
     Ok(axum::Json(
-        take(&state, &caller, id, GrantStep::Resume).await?,
+        take(&state, &caller, id, GrantStep::Resume, None).await?,
     ))
 }
 
@@ -428,7 +448,7 @@ async fn terminate(
     let step = GrantStep::Terminate {
         reason: body.reason,
     };
-    Ok(axum::Json(take(&state, &caller, id, step).await?))
+    Ok(axum::Json(take(&state, &caller, id, step, None).await?))
 }
 
 /// A consumer system subscribing to a resource shared by default.

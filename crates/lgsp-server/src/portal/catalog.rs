@@ -491,6 +491,7 @@ struct DatasetPage {
     terms_of_use: Option<String>,
     preview: Option<super::preview::Preview>,
     report_form: Option<super::error_reports::ReportForm>,
+    maintenance: Vec<crate::provider::maintenance::Notice>,
 }
 
 /// How someone gets the data, by sharing mode (Decree 47/2020).
@@ -591,6 +592,8 @@ async fn dataset(
             terms_of_use: meta.terms_of_use.as_ref().map(ToString::to_string),
             preview,
             report_form,
+            maintenance: crate::provider::maintenance::notices_for(&state, None, Some(&meta.id))
+                .await?,
         },
     );
     if let Some(value) = form_cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {

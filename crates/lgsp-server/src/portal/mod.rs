@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/agencies", get(agencies))
         .route("/transparency", get(transparency::transparency))
+        .route("/maintenance", get(maintenance))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/static/app.css", get(stylesheet))
@@ -303,4 +304,34 @@ pub async fn method_not_allowed() -> Response {
 /// A console address opened without signing in: go to the sign-in page.
 pub fn to_login() -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, "/login")]).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "maintenance.html")]
+struct MaintenancePage {
+    shell: Shell,
+    notices: Vec<crate::provider::maintenance::Notice>,
+}
+
+/// Maintenance announced and not over, soonest first (Decree 47/2020 art. 43: announced on
+/// the portal).
+async fn maintenance(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let now = chrono::Utc::now();
+    let notices = state
+        .store
+        .list_maintenance(&lgsp_store::MaintenanceFilter {
+            ending_after: Some(now),
+            ..lgsp_store::MaintenanceFilter::default()
+        })
+        .await?
+        .iter()
+        .map(|w| crate::provider::maintenance::Notice::new(w, now))
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &MaintenancePage {
+            shell: Shell::new(&state.platform_name(), &caller),
+            notices,
+        },
+    ))
 }

@@ -126,6 +126,7 @@ struct ServicePage {
     docs: String,
     openapi_title: String,
     openapi_version: String,
+    maintenance: Vec<crate::provider::maintenance::Notice>,
 }
 
 async fn page(
@@ -152,6 +153,8 @@ async fn page(
             docs: service.docs.to_string(),
             openapi_title: service.openapi.title().to_owned(),
             openapi_version: service.openapi.version().to_owned(),
+            maintenance: crate::provider::maintenance::notices_for(&state, Some(service.id), None)
+                .await?,
         },
     ))
 }

@@ -180,6 +180,23 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
             label: "Nhật ký trao đổi",
             hint: "Các lần trao đổi dữ liệu qua cổng LGSP của cơ quan, kể cả yêu cầu bị từ chối",
         });
+        items.push(NavItem {
+            href: "/console/reports/exchanges",
+            label: "Báo cáo trao đổi",
+            hint: "Số lần trao đổi theo cơ quan khai thác, dịch vụ, bộ dữ liệu trong kỳ; tải CSV, XLSX",
+        });
+        items.push(NavItem {
+            href: "/console/maintenance",
+            label: "Tạm ngừng cung cấp",
+            hint:
+                "Thông báo bảo trì, sự cố; tạm dừng, khôi phục mọi quyền khai thác của một dịch vụ",
+        });
+        items.push(NavItem {
+            href: "/console/usage-reports",
+            label: "Báo cáo tình hình khai thác",
+            hint:
+                "Yêu cầu và trả lời báo cáo việc sử dụng dữ liệu được chia sẻ, kèm số liệu thực tế",
+        });
     }
     items.push(NavItem {
         href: "/console/imports",

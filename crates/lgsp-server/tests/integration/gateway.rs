@@ -33,7 +33,7 @@ on_both_backends!(
 );
 
 /// The provider's system in the stories: Sở Tư pháp's civil-status look-up.
-const SYSTEM: &str = "ho-tich-gw";
+pub(super) const SYSTEM: &str = "ho-tich-gw";
 
 /// Short limits so the failure stories run fast.
 fn limits(settings: &mut Settings) {
@@ -204,7 +204,7 @@ pub async fn grant(app: &TestApp, admin: &str, code: &str, fields: Value, per_mi
     .await
 }
 
-async fn grant_on(
+pub(super) async fn grant_on(
     app: &TestApp,
     admin: &str,
     target: Value,
@@ -233,11 +233,16 @@ async fn grant_on(
         .unwrap()
 }
 
-fn path(code: &str, rest: &str) -> String {
+pub(super) fn path(code: &str, rest: &str) -> String {
     format!("/x/{JUSTICE}/{SYSTEM}/{code}/v1{rest}")
 }
 
-async fn call(app: &TestApp, token: &str, url: &str, purpose: Option<&str>) -> reqwest::Response {
+pub(super) async fn call(
+    app: &TestApp,
+    token: &str,
+    url: &str,
+    purpose: Option<&str>,
+) -> reqwest::Response {
     let mut request = app.http.get(app.url(url)).bearer_auth(token);
     if let Some(purpose) = purpose {
         request = request.header("lgsp-purpose", purpose);

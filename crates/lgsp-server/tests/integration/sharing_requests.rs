@@ -57,7 +57,7 @@ async fn hosted_birth_records(app: &TestApp, admin: &str) {
 }
 
 /// Creates an agency administrator and signs them in for API use.
-async fn admin_of(app: &TestApp, agency: &str, username: &str) -> String {
+pub(super) async fn admin_of(app: &TestApp, agency: &str, username: &str) -> String {
     let operator = app.token("operator").await;
     let password = "mật khẩu quản trị 2026";
     let response = app

@@ -1,0 +1,74 @@
+-- The provider's procedures (Q15.1.b, Q15.1.c, Q15.2.e; Decree 47/2020 art. 43–44):
+-- suspensions of every grant on a resource at once, a suspension's planned end, announced
+-- maintenance windows the gateway answers 503 in, and usage-report requests on grants.
+
+-- Every grant of one resource suspended at once, for maintenance or force majeure; resuming
+-- it resumes only the grants it suspended (`grants.suspension_id`).
+CREATE TABLE resource_suspensions (
+    id            INTEGER PRIMARY KEY,
+    provider_code TEXT NOT NULL REFERENCES agencies (code),
+    service_id    INTEGER REFERENCES services (id),
+    dataset_id    TEXT REFERENCES dataset_tables (dataset_id),
+    cause         TEXT NOT NULL CHECK (cause IN ('maintenance', 'force_majeure')),
+    reason        TEXT NOT NULL,
+    planned_end   TEXT,
+    created_by    TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    resumed_by    TEXT,
+    resumed_at    TEXT,
+    CHECK ((service_id IS NULL) <> (dataset_id IS NULL)),
+    CHECK ((resumed_at IS NULL) = (resumed_by IS NULL))
+);
+CREATE INDEX resource_suspensions_provider ON resource_suspensions (provider_code);
+
+-- When the provider expects to resume a suspended grant (shown; resuming stays explicit).
+ALTER TABLE grants ADD COLUMN suspended_until TEXT;
+-- The resource-wide suspension that suspended the grant, if one did.
+ALTER TABLE grants ADD COLUMN suspension_id INTEGER REFERENCES resource_suspensions (id);
+
+-- Maintenance of a resource announced on the portal: at least 7 working days ahead unless
+-- force majeure. The gateway refuses exchanges on the resource inside the window.
+CREATE TABLE maintenance_windows (
+    id            INTEGER PRIMARY KEY,
+    provider_code TEXT NOT NULL REFERENCES agencies (code),
+    service_id    INTEGER REFERENCES services (id),
+    dataset_id    TEXT REFERENCES dataset_tables (dataset_id),
+    starts_at     TEXT NOT NULL,
+    ends_at       TEXT NOT NULL,
+    description   TEXT NOT NULL,
+    force_majeure INTEGER NOT NULL,
+    announced_by  TEXT NOT NULL,
+    announced_at  TEXT NOT NULL,
+    cancelled_by  TEXT,
+    cancelled_at  TEXT,
+    CHECK ((service_id IS NULL) <> (dataset_id IS NULL)),
+    CHECK (ends_at > starts_at),
+    CHECK ((cancelled_at IS NULL) = (cancelled_by IS NULL))
+);
+CREATE INDEX maintenance_windows_ends ON maintenance_windows (ends_at);
+
+-- The gateway keeps windows under the access revision like grants (0014_access_revision).
+CREATE TRIGGER maintenance_access_insert AFTER INSERT ON maintenance_windows
+BEGIN UPDATE access_revision SET revision = revision + 1 WHERE id = 1; END;
+CREATE TRIGGER maintenance_access_update AFTER UPDATE ON maintenance_windows
+BEGIN UPDATE access_revision SET revision = revision + 1 WHERE id = 1; END;
+CREATE TRIGGER maintenance_access_delete AFTER DELETE ON maintenance_windows
+BEGIN UPDATE access_revision SET revision = revision + 1 WHERE id = 1; END;
+
+-- A provider's request that a consumer report on its use of a grant (Q15.1.b).
+CREATE TABLE usage_reports (
+    id           INTEGER PRIMARY KEY,
+    grant_id     INTEGER NOT NULL REFERENCES grants (id),
+    questions    TEXT NOT NULL,
+    period_from  TEXT NOT NULL,
+    period_to    TEXT NOT NULL,
+    due_at       TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    answers      TEXT,
+    answered_by  TEXT,
+    answered_at  TEXT,
+    CHECK (period_to > period_from),
+    CHECK ((answers IS NULL) = (answered_at IS NULL))
+);
+CREATE INDEX usage_reports_grant ON usage_reports (grant_id);
