@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::keys::Keyring;
 use crate::settings::Settings;
 use crate::{
-    agencies, auth, catalog, ckan, clients, console, datasets, error_reports, grants,
+    agencies, auth, catalog, ckan, clients, consents, console, datasets, error_reports, grants,
     notifications, ops, portal, push, security, services, sharing_requests, systems, transparency,
     users,
 };
@@ -82,6 +82,7 @@ impl AppState {
         (name = "services", description = "Services of provider systems behind the gateway: registration, lifecycle, OpenAPI, connection guides, conformance checks (Q7.2, Q8.1, Q21.3)"),
         (name = "grants", description = "Grants of consumer systems on services and hosted datasets, subscriptions to resources shared by default, suspension and termination (Q13.1, Q8.4, Q15.1.c)"),
         (name = "sharing-requests", description = "Sharing requests of consumer agencies, approved into grants, returned for information, refused with a reason and legal basis, or withdrawn (Q13.1, Q15.1.a, Q16.1)"),
+        (name = "consents", description = "Citizens' consents to share their records with another agency, revocable at any moment, and the exchanges about them (Q15.2.h, Q7.4; Decree 13/2023 art. 11)"),
         (name = "transparency", description = "The transparency log: entries with inclusion proofs, consistency proofs (Q4, Q6.4)"),
         (name = "operations", description = "Probes"),
     )
@@ -128,6 +129,7 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         .merge(services::routes())
         .merge(grants::routes())
         .merge(sharing_requests::routes())
+        .merge(consents::routes())
         .merge(push::routes())
         .merge(transparency::routes::api_routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
