@@ -40,6 +40,7 @@ struct GrantRow {
     status_class: &'static str,
     reason: Option<String>,
     source: &'static str,
+    basis: &'static str,
     may_suspend: bool,
     may_resume: bool,
     may_terminate: bool,
@@ -94,6 +95,7 @@ impl GrantRow {
                 lgsp_core::exchange::GrantSource::Subscription => "Đăng ký chia sẻ mặc định",
                 lgsp_core::exchange::GrantSource::Request { .. } => "Theo đề nghị chia sẻ",
             },
+            basis: grant.basis.label_vi(),
             may_suspend: possible(any_reason()),
             may_resume: possible(GrantStep::Resume),
             may_terminate: possible(GrantStep::Terminate {
