@@ -35,6 +35,8 @@ pub struct Consent {
     pub subject: Username,
     pub subject_name: Text,
     pub citizen_id: Option<CitizenId>,
+    /// The salted hash of the identity number the consent was given with.
+    pub subject_hash: String,
     pub provider: AgencyCode,
     pub provider_name: String,
     pub target: RequestTarget,
@@ -77,6 +79,7 @@ struct ConsentRow {
     username: String,
     full_name: String,
     citizen_id: Option<String>,
+    subject_hash: String,
     provider_code: String,
     provider_name: String,
     service_id: Option<i64>,
@@ -120,6 +123,7 @@ impl TryFrom<ConsentRow> for Consent {
             subject: Username::parse(&row.username)?,
             subject_name: Text::parse(&row.full_name)?,
             citizen_id: row.citizen_id.map(CitizenId::parse).transpose()?,
+            subject_hash: row.subject_hash,
             provider: AgencyCode::parse(&row.provider_code)?,
             provider_name: row.provider_name,
             target,
@@ -141,7 +145,7 @@ impl TryFrom<ConsentRow> for Consent {
 }
 
 const SELECT_CONSENT: &str = "
-    SELECT c.id, u.username, u.full_name, u.citizen_id, c.provider_code,
+    SELECT c.id, u.username, u.full_name, u.citizen_id, c.subject_hash, c.provider_code,
            pa.name AS provider_name, c.service_id, s.name AS service_name, c.dataset_id,
            c.consumer_code, ca.name AS consumer_name, c.consumer_system, c.fields,
            c.purpose_code, c.purpose_text, c.valid_from, c.valid_until, c.revoked_at,

@@ -222,7 +222,7 @@ pub async fn give(
         .store
         .insert_consent(&NewConsent {
             subject: username.clone(),
-            subject_hash: hash.clone(),
+            subject_hash: hash,
             provider: target.provider,
             target: RequestTarget::from(&target.on),
             consumer: body.consumer,
@@ -232,7 +232,7 @@ pub async fn give(
             term,
         })
         .await?;
-    log_step(state, &consent, "grant", &hash).await?;
+    log_step(state, &consent, "grant", &consent.subject_hash).await?;
     tracing::info!(consent = consent.id, by = %caller.name(), "consent given");
     Ok(consent)
 }
@@ -248,12 +248,8 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: i64) -> Result<Consen
         }
         other => other.into(),
     })?;
-    let hash = revoked
-        .citizen_id
-        .as_ref()
-        .map(|c| subject_hash(state, c))
-        .unwrap_or_default();
-    log_step(state, &revoked, "revoke", &hash).await?;
+    // The hash the consent was given with, even if the account's number changed since.
+    log_step(state, &revoked, "revoke", &revoked.subject_hash).await?;
     tracing::info!(consent = id, by = %caller.name(), "consent revoked");
     Ok(revoked)
 }
