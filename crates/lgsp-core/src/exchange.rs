@@ -374,6 +374,44 @@ impl GrantSource {
     }
 }
 
+/// What a grant's processing of personal data rests on (Decree 13/2023 art. 9, 11, 17; Q7.4,
+/// Q15.2.h). Under a legal basis the law or the provider's decision allows it, and the grant
+/// alone decides. Under consent every exchange names its data subject (`LGSP-Subject`) and
+/// goes through only while that subject's consent covers the consumer, the resource and the
+/// purpose.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum GrantBasis {
+    #[default]
+    Legal,
+    Consent,
+}
+
+impl GrantBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Legal => "legal",
+            Self::Consent => "consent",
+        }
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Self::Legal => "Theo quy định pháp luật",
+            Self::Consent => "Theo sự đồng ý của chủ thể dữ liệu",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        match value {
+            "legal" => Ok(Self::Legal),
+            "consent" => Ok(Self::Consent),
+            other => Err(ParseError::new(format!("unknown grant basis `{other}`"))),
+        }
+    }
+}
+
 /// A consumer system's access to a target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -393,6 +431,9 @@ pub struct Grant {
     /// Requests allowed per minute; `None` for no quota.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>, minimum = 1))]
     pub per_minute: Option<NonZeroU32>,
+    /// What the processing rests on; under consent the gateway also asks for the subject's.
+    #[serde(default)]
+    pub basis: GrantBasis,
 }
 
 /// The minute an instant falls in, as counted by quotas: minutes since the Unix epoch.
@@ -535,6 +576,7 @@ mod tests {
                 .unwrap(),
             status: GrantStatus::Active,
             per_minute: NonZeroU32::new(2),
+            basis: GrantBasis::Legal,
         }
     }
 
@@ -847,6 +889,7 @@ mod tests {
                         .unwrap(),
                         status,
                         per_minute: quota.and_then(NonZeroU32::new),
+                        basis: GrantBasis::Legal,
                     }
                 },
             )

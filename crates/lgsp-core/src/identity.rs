@@ -85,6 +85,46 @@ impl Username {
     }
 }
 
+string_newtype! {
+    /// A citizen's identity number (*số định danh cá nhân*, printed on the *căn cước công dân*,
+    /// CCCD): 12 digits, the first three the code of the province where the birth was
+    /// registered, the fourth the sex and century of birth, the next two the year of birth.
+    /// It names a person: it never appears on the transparency log, where a salted hash stands
+    /// for it, and agencies see it masked.
+    CitizenId
+}
+
+/// Province codes of the identity number (Circular 59/2021/TT-BCA, Annex I).
+const CITIZEN_ID_PROVINCES: [u16; 63] = [
+    1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37,
+    38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77,
+    79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96,
+];
+
+impl CitizenId {
+    pub fn parse(value: impl AsRef<str>) -> Result<Self, ParseError> {
+        let value = value.as_ref();
+        if value.len() != 12 || !value.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ParseError::new(
+                "a citizen identity number (CCCD) is 12 digits",
+            ));
+        }
+        let province: u16 = value[..3].parse().unwrap_or_default();
+        if !CITIZEN_ID_PROVINCES.contains(&province) {
+            return Err(ParseError::new(format!(
+                "`{}` is not a province code of a citizen identity number",
+                &value[..3]
+            )));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// The number as agencies see it: the last four digits only.
+    pub fn masked(&self) -> String {
+        format!("********{}", &self.0[8..])
+    }
+}
+
 /// A password someone chose. Only its length is checked (NIST SP 800-63B: length, not
 /// composition rules); it never prints.
 #[derive(Clone, Deserialize)]
@@ -201,6 +241,26 @@ mod tests {
         assert!(RoleAssignment::new(Role::Citizen, Some(code.clone())).is_err());
         assert!(RoleAssignment::new(Role::AgencyAdmin, Some(code)).is_ok());
         assert!(RoleAssignment::new(Role::Operator, None).is_ok());
+    }
+
+    #[test]
+    fn q15_2_h_citizen_ids_are_twelve_digits_of_a_province() {
+        let id = CitizenId::parse("035190012345").unwrap();
+        assert_eq!(id.masked(), "********2345");
+        for bad in [
+            "",
+            "03519001234",
+            "0351900123456",
+            "03519001234a",
+            "035 90012345",
+            "003190012345",
+            "099190012345",
+            "٠٣٥١٩٠٠١٢٣٤٥",
+        ] {
+            assert!(CitizenId::parse(bad).is_err(), "{bad}");
+        }
+        assert!(CitizenId::parse("001090000001").is_ok());
+        assert!(CitizenId::parse("096390000001").is_ok());
     }
 
     #[test]

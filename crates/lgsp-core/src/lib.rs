@@ -8,6 +8,7 @@ pub mod agency;
 pub mod calendar;
 pub mod catalog;
 pub mod conformance;
+pub mod consent;
 pub mod exchange;
 pub mod forwarding;
 pub mod http_signature;
@@ -24,7 +25,7 @@ pub mod text;
 pub mod webhook;
 
 pub use agency::{AgencyCode, AgencyKind, Email, FocalOfficer, NewAgency, Phone};
-pub use identity::{Password, Role, RoleAssignment, Username};
+pub use identity::{CitizenId, Password, Role, RoleAssignment, Username};
 pub use policy::{authorize, may_see_personal_fields, Action, Actor, Denial, Resource};
 pub use system::{
     ConnectionModel, Findings, HttpUrl, NewSystem, Origin, Readiness, SecurityLevel, SystemCode,

@@ -118,6 +118,14 @@ pub enum Resource<'a> {
     /// A consumer system's subscription to a resource shared by default (Decree 47's *chia sẻ
     /// mặc định*): the system itself, its agency's administrator or the operator subscribe.
     Subscription { consumer: &'a SystemId },
+    /// A citizen's consent to share their records held by a provider agency with a consumer
+    /// agency (Q15.2.h; Decree 13/2023 art. 11). Only the citizen gives and revokes it; the
+    /// citizen and both agencies' administrators read it.
+    Consent {
+        subject: &'a Username,
+        provider: &'a AgencyCode,
+        consumer: &'a AgencyCode,
+    },
     /// Webhook subscriptions of an agency to datasets' changes (`None`: across agencies).
     /// Subscribing also needs read access to the dataset's records, asked separately.
     Webhook(Option<&'a AgencyCode>),
@@ -294,6 +302,25 @@ fn allows(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
                 || matches!(actor, Actor::System(system) if system == consumer)
         }
         (Resource::Subscription { .. }, _) => false,
+
+        (
+            Resource::Consent {
+                subject,
+                provider,
+                consumer,
+            },
+            action,
+        ) => {
+            let is_subject = matches!(actor, Actor::Person { username, assignment }
+                if username == subject && assignment.role() == Role::Citizen);
+            match action {
+                Read => {
+                    is_subject || actor.agency_admin_of(provider) || actor.agency_admin_of(consumer)
+                }
+                Create | Revoke => is_subject,
+                Update | Assess => false,
+            }
+        }
         // An agency's administrators manage its subscriptions; the operator any; the auditor
         // reads them.
         (Resource::Webhook(agency), Read) => {
@@ -441,6 +468,15 @@ mod tests {
         subscription(own-other-system) create . . Y . . Y .
         subscription(other-system) create . . Y . . . .
         subscription(own-system) read . . . . . . .
+        consent(mine-own-provides) read . Y . . . Y .
+        consent(mine-own-consumes) read . Y . . . Y .
+        consent(mine-others) read . Y . . . . .
+        consent(theirs-own-provides) read . . . . . Y .
+        consent(mine-others) create . Y . . . . .
+        consent(theirs-others) create . . . . . . .
+        consent(mine-own-provides) revoke . Y . . . . .
+        consent(theirs-own-provides) revoke . . . . . . .
+        consent(mine-others) update . . . . . . .
         webhook(all)     read    . . Y . Y Y .
         webhook(own)     read    . . Y . Y Y .
         webhook(other)   read    . . Y . Y . .
@@ -461,6 +497,8 @@ mod tests {
         let other = code(OTHER);
         let colleague = Username::parse("colleague").unwrap();
         let admin = Username::parse("admin").unwrap();
+        // The matrix's citizen actor is `citizen`: "mine" consents are theirs.
+        let citizen = Username::parse("citizen").unwrap();
         let system_of = |agency: &AgencyCode, code: &str| SystemId {
             agency: agency.clone(),
             code: SystemCode::parse(code).unwrap(),
@@ -583,6 +621,31 @@ mod tests {
                 },
                 "subscription(other-system)" => Resource::Subscription {
                     consumer: &other_system,
+                },
+                "consent(mine-own-provides)" => Resource::Consent {
+                    subject: &citizen,
+                    provider: &own,
+                    consumer: &other,
+                },
+                "consent(mine-own-consumes)" => Resource::Consent {
+                    subject: &citizen,
+                    provider: &other,
+                    consumer: &own,
+                },
+                "consent(mine-others)" => Resource::Consent {
+                    subject: &citizen,
+                    provider: &other,
+                    consumer: &other,
+                },
+                "consent(theirs-own-provides)" => Resource::Consent {
+                    subject: &colleague,
+                    provider: &own,
+                    consumer: &other,
+                },
+                "consent(theirs-others)" => Resource::Consent {
+                    subject: &colleague,
+                    provider: &other,
+                    consumer: &other,
                 },
                 "webhook(all)" => Resource::Webhook(None),
                 "webhook(own)" => Resource::Webhook(Some(&own)),

@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::keys::Keyring;
 use crate::settings::Settings;
 use crate::{
-    agencies, auth, catalog, ckan, clients, console, datasets, error_reports, grants,
+    agencies, auth, catalog, ckan, clients, consents, console, datasets, error_reports, grants,
     notifications, ops, portal, provider, push, security, services, sharing_requests, systems,
     transparency, users,
 };
@@ -85,6 +85,7 @@ impl AppState {
         (name = "grants", description = "Grants of consumer systems on services and hosted datasets, subscriptions to resources shared by default, suspension and termination (Q13.1, Q8.4, Q15.1.c)"),
         (name = "sharing-requests", description = "Sharing requests of consumer agencies, approved into grants, returned for information, refused with a reason and legal basis, or withdrawn (Q13.1, Q15.1.a, Q16.1)"),
         (name = "provider", description = "The provider's procedures: suspending every grant on a resource, maintenance announced on the portal, the exchange report, usage reports (Q15.1.b, Q15.1.c, Q15.2.e; Decree 47/2020 art. 43–44)"),
+        (name = "consents", description = "Citizens' consents to share their records with another agency, revocable at any moment, and the exchanges about them (Q15.2.h, Q7.4; Decree 13/2023 art. 11)"),
         (name = "transparency", description = "The transparency log: entries with inclusion proofs, consistency proofs (Q4, Q6.4)"),
         (name = "operations", description = "Probes"),
     )
@@ -132,6 +133,7 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         .merge(grants::routes())
         .merge(sharing_requests::routes())
         .merge(provider::routes())
+        .merge(consents::routes())
         .merge(push::routes())
         .merge(transparency::routes::api_routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())

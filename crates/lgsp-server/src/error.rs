@@ -141,6 +141,14 @@ error_codes! {
         "The consumer's grant has not started yet or has expired (its validity period does not include now).");
     PurposeNotGranted = (FORBIDDEN, "purpose_not_granted", "Purpose not granted",
         "The consumer holds a grant, but not for the purpose in `LGSP-Purpose`; `purposes` lists those granted.");
+    SubjectRequired = (BAD_REQUEST, "subject_required", "Data subject required",
+        "The consumer's grant on this personal data rests on the data subject's consent (Q15.2.h; Decree 13/2023 art. 11): the exchange must name the subject in `LGSP-Subject` (a citizen's 12-digit identity number). The refusal is recorded in the transparency log, which keeps only a salted hash of the subject.");
+    ConsentRequired = (FORBIDDEN, "consent_required", "Consent required",
+        "The consumer's grant rests on the data subject's consent, and the subject named in `LGSP-Subject` has no consent in force for this consumer agency (or system), this service or dataset, this purpose and the granted fields: never given, revoked, or expired. The citizen gives and revokes consent in the console; a revocation counts from the very next request.");
+    ConsentBasisNotApplicable = (UNPROCESSABLE_ENTITY, "consent_basis_not_applicable", "Consent basis not applicable",
+        "A grant may rest on consent only where a data subject can consent: a service, or a dataset whose access level is `personal`.");
+    NotACitizen = (FORBIDDEN, "not_a_citizen", "Citizen account required",
+        "Only a citizen's account holding a citizen identity number (CCCD) gives consent; ask the operator to record the number on the account.");
     QuotaExceeded = (TOO_MANY_REQUESTS, "quota_exceeded", "Quota exceeded",
         "The grant's requests per minute are used up: wait `Retry-After` seconds. The quota is counted across all nodes.");
     MaintenanceNoticeTooShort = (UNPROCESSABLE_ENTITY, "maintenance_notice_too_short", "Maintenance announced too late",

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalog;
 pub mod ckan;
 pub mod clients;
+pub mod consents;
 pub mod console;
 pub mod datasets;
 pub mod dcat;

@@ -15,6 +15,7 @@ mod integration {
     mod catalog;
     mod changes;
     mod clients;
+    mod consents;
     mod durability;
     mod error_reports;
     mod errors;

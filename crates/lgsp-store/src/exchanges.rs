@@ -24,6 +24,8 @@ pub struct ExchangeEntry {
     pub refusal: Option<String>,
     pub response_bytes: i64,
     pub latency_micros: i64,
+    /// The salted hash of the data subject the exchange named (`LGSP-Subject`), if any.
+    pub subject: Option<String>,
 }
 
 /// Rows per statement: few enough that binding stays cheap (SQLite finds a parameter by a
@@ -32,7 +34,7 @@ pub(crate) const ROWS_PER_STATEMENT: usize = 64;
 
 /// The statement inserting `rows` exchanges.
 pub(crate) fn insert_sql(rows: usize) -> String {
-    const COLUMNS: usize = 13;
+    const COLUMNS: usize = 14;
     let values: Vec<String> = (0..rows)
         .map(|r| {
             let params: Vec<String> = (1..=COLUMNS)
@@ -44,7 +46,7 @@ pub(crate) fn insert_sql(rows: usize) -> String {
     format!(
         "INSERT INTO exchanges (log_index, at, request_id, consumer_agency, consumer_system,
              provider_agency, target, purpose, method, status, refusal, response_bytes,
-             latency_micros)
+             latency_micros, subject)
          VALUES {}",
         values.join(", ")
     )
@@ -72,7 +74,8 @@ macro_rules! insert_exchanges {
                     .bind(e.status)
                     .bind(&e.refusal)
                     .bind(e.response_bytes)
-                    .bind(e.latency_micros);
+                    .bind(e.latency_micros)
+                    .bind(&e.subject);
             }
             query.execute(&mut *$tx).await?;
         }
@@ -92,12 +95,31 @@ impl Store {
             sqlx::query_as(
                 "SELECT log_index, at, request_id, consumer_agency, consumer_system,
                         provider_agency, target, purpose, method, status, refusal,
-                        response_bytes, latency_micros
+                        response_bytes, latency_micros, subject
                  FROM exchanges
                  WHERE $1 IS NULL OR consumer_agency = $1 OR provider_agency = $1
                  ORDER BY log_index DESC LIMIT $2",
             )
             .bind(agency)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// The latest `limit` exchanges that named the data subject whose salted hash is
+    /// `subject`, newest first.
+    pub async fn exchanges_about(&self, subject: &str, limit: i64) -> Result<Vec<ExchangeEntry>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT log_index, at, request_id, consumer_agency, consumer_system,
+                        provider_agency, target, purpose, method, status, refusal,
+                        response_bytes, latency_micros, subject
+                 FROM exchanges
+                 WHERE subject = $1
+                 ORDER BY log_index DESC LIMIT $2",
+            )
+            .bind(subject)
             .bind(limit)
             .fetch_all(pool)
             .await?

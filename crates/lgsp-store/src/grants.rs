@@ -7,7 +7,8 @@ use std::num::NonZeroU32;
 use chrono::{DateTime, Utc};
 use lgsp_core::catalog::DatasetId;
 use lgsp_core::exchange::{
-    quota_minute, Grant, GrantFields, GrantSource, GrantStatus, Purposes, Target, Validity,
+    quota_minute, Grant, GrantBasis, GrantFields, GrantSource, GrantStatus, Purposes, Target,
+    Validity,
 };
 use lgsp_core::service::{ServiceCode, ServiceVersion};
 use lgsp_core::{AgencyCode, SystemCode, SystemId, Text};
@@ -34,6 +35,7 @@ pub struct NewGrant {
     pub validity: Validity,
     pub per_minute: Option<NonZeroU32>,
     pub source: GrantSource,
+    pub basis: GrantBasis,
 }
 
 /// A stored grant: the core's [`Grant`] with who provides it, where it came from and when.
@@ -106,6 +108,7 @@ struct GrantRow {
     request_id: Option<i64>,
     suspended_until: Option<Timestamp>,
     suspension_id: Option<i64>,
+    basis: String,
     created_by: String,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -161,6 +164,7 @@ impl TryFrom<GrantRow> for GrantRecord {
                 validity: Validity::new(row.valid_from, row.valid_until)?,
                 status: GrantStatus::from_parts(&row.status, row.status_reason)?,
                 per_minute,
+                basis: GrantBasis::parse(&row.basis)?,
             },
             provider: AgencyCode::parse(&row.provider_code)?,
             service_id: row.service_id,
@@ -179,7 +183,7 @@ const SELECT_GRANT: &str = "
            g.service_id, pa.code AS service_agency, ps.code AS service_system,
            v.code AS service_code, v.version AS service_version, g.dataset_id, g.fields,
            g.purposes, g.valid_from, g.valid_until, g.per_minute, g.status, g.status_reason,
-           g.source, g.request_id, g.suspended_until, g.suspension_id, g.created_by,
+           g.source, g.request_id, g.suspended_until, g.suspension_id, g.basis, g.created_by,
            g.created_at, g.updated_at
     FROM grants g
     JOIN systems cs ON cs.id = g.consumer_system_id
@@ -218,8 +222,8 @@ macro_rules! insert_grant_row {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO grants (consumer_system_id, provider_code, service_id, dataset_id,
                  fields, purposes, valid_from, valid_until, per_minute, status, source,
-                 request_id, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, $12, $13, $13)
+                 request_id, created_by, created_at, updated_at, basis)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, $12, $13, $13, $14)
              RETURNING id",
         )
         .bind($consumer_id)
@@ -235,6 +239,7 @@ macro_rules! insert_grant_row {
         .bind(new.source.request_id())
         .bind($actor)
         .bind($at)
+        .bind(new.basis.as_str())
         .fetch_one(&mut *$tx)
         .await
         .map_err($crate::StoreError::on_constraint("grant"))?;

@@ -17,6 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 mod agencies;
 mod catalog;
 mod clients;
+mod consents;
 mod error_reports;
 mod exchanges;
 mod grants;
@@ -39,6 +40,7 @@ pub use catalog::{
     StepChanges, Submission,
 };
 pub use clients::{Client, NewClient};
+pub use consents::{Consent, ConsentFilter, LiveConsent, NewConsent};
 pub use error_reports::{ErrorReport, NewErrorReport, Notice};
 pub use exchanges::{ExchangeEntry, ExchangeScope, ExchangeStat};
 pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant};

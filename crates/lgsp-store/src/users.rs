@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use lgsp_core::identity::RoleAssignment;
-use lgsp_core::{AgencyCode, Email, Role, Text, Username};
+use lgsp_core::{AgencyCode, CitizenId, Email, Role, Text, Username};
 use serde::Serialize;
 
 use crate::{now, on_pool, Result, Store, StoreError, Timestamp};
@@ -18,6 +18,9 @@ pub struct User {
     pub email: Option<Email>,
     #[serde(flatten)]
     pub assignment: RoleAssignment,
+    /// A citizen's identity number (CCCD); other accounts have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub citizen_id: Option<CitizenId>,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -30,6 +33,8 @@ pub struct NewUser {
     pub full_name: Text,
     pub email: Option<Email>,
     pub assignment: RoleAssignment,
+    /// Only for a citizen's account.
+    pub citizen_id: Option<CitizenId>,
     pub password_hash: String,
 }
 
@@ -41,6 +46,8 @@ pub struct UserPatch {
     pub assignment: Option<RoleAssignment>,
     pub disabled: Option<bool>,
     pub password_hash: Option<String>,
+    /// Only for a citizen's account.
+    pub citizen_id: Option<CitizenId>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -51,6 +58,7 @@ struct UserRow {
     email: Option<String>,
     role: String,
     agency_code: Option<String>,
+    citizen_id: Option<String>,
     disabled_at: Option<Timestamp>,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -69,6 +77,7 @@ impl TryFrom<UserRow> for User {
                 Role::parse(&row.role)?,
                 row.agency_code.map(AgencyCode::parse).transpose()?,
             )?,
+            citizen_id: row.citizen_id.map(CitizenId::parse).transpose()?,
             disabled: row.disabled_at.is_some(),
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -78,7 +87,7 @@ impl TryFrom<UserRow> for User {
 
 const SELECT_USER: &str = "
     SELECT u.id, u.username, u.full_name, u.email, u.role, a.code AS agency_code,
-           u.disabled_at, u.created_at, u.updated_at, u.password_hash
+           u.citizen_id, u.disabled_at, u.created_at, u.updated_at, u.password_hash
     FROM users u LEFT JOIN agencies a ON a.id = u.agency_id";
 
 impl Store {
@@ -88,8 +97,8 @@ impl Store {
         on_pool!(self, |pool| {
             sqlx::query(
                 "INSERT INTO users (username, full_name, email, role, agency_id, password_hash,
-                     created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                     created_at, updated_at, citizen_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
             )
             .bind(user.username.as_str())
             .bind(user.full_name.as_str())
@@ -98,10 +107,11 @@ impl Store {
             .bind(agency_id)
             .bind(&user.password_hash)
             .bind(at)
+            .bind(user.citizen_id.as_ref().map(CitizenId::as_str))
             .execute(pool)
             .await
             .map_err(StoreError::on_constraint(format!(
-                "the username {} is taken",
+                "the username {} or the citizen identity number is taken",
                 user.username
             )))?;
         });
@@ -165,6 +175,11 @@ impl Store {
             .as_ref()
             .unwrap_or(&current_user.assignment);
         let agency_id = self.agency_id(assignment.agency()).await?;
+        let citizen_id = patch
+            .citizen_id
+            .as_ref()
+            .or(current_user.citizen_id.as_ref())
+            .filter(|_| assignment.role() == Role::Citizen);
         let email = match &patch.email {
             Some(email) => email.as_ref(),
             None => current_user.email.as_ref(),
@@ -179,7 +194,7 @@ impl Store {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             sqlx::query(
                 "UPDATE users SET full_name = $2, email = $3, role = $4, agency_id = $5,
-                     password_hash = $6, disabled_at = $7, updated_at = $8
+                     password_hash = $6, disabled_at = $7, updated_at = $8, citizen_id = $9
                  WHERE id = $1",
             )
             .bind(current.id)
@@ -201,8 +216,12 @@ impl Store {
             )
             .bind(disabled_at)
             .bind(at)
+            .bind(citizen_id.map(CitizenId::as_str))
             .execute(&mut *tx)
-            .await?;
+            .await
+            .map_err(StoreError::on_constraint(
+                "the citizen identity number belongs to another account",
+            ))?;
             // A changed role, password or a disabled account must not keep old sessions alive.
             if patch.assignment.is_some() || patch.password_hash.is_some() || disabled_at.is_some()
             {

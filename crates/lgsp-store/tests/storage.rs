@@ -243,6 +243,7 @@ async fn users_sessions_and_login_throttle(store: &Store) {
             email: None,
             assignment: RoleAssignment::new(Role::AgencyAdmin, Some(tp.clone())).unwrap(),
             password_hash: "$argon2id$fake".into(),
+            citizen_id: None,
         })
         .await
         .unwrap();
@@ -256,6 +257,7 @@ async fn users_sessions_and_login_throttle(store: &Store) {
             email: None,
             assignment: RoleAssignment::new(Role::Citizen, None).unwrap(),
             password_hash: "x".into(),
+            citizen_id: None,
         })
         .await;
     assert!(matches!(taken, Err(StoreError::Conflict(_))));
@@ -266,6 +268,7 @@ async fn users_sessions_and_login_throttle(store: &Store) {
             email: None,
             assignment: RoleAssignment::new(Role::AgencyAdmin, Some(code("1.H35"))).unwrap(),
             password_hash: "x".into(),
+            citizen_id: None,
         })
         .await;
     assert!(matches!(
@@ -1436,6 +1439,7 @@ async fn q4_transparency_log_appends_in_batches_and_proves(store: &Store) {
         refusal: None,
         response_bytes: 804,
         latency_micros: 1200,
+        subject: (n % 3 == 0).then(|| "ab12".repeat(16)),
     };
     let entries: Vec<Vec<u8>> = (0..150).map(|i| format!("x{i}").into_bytes()).collect();
     let recorded: Vec<_> = (0..150).filter(|n| n % 2 == 1).map(exchange).collect();
@@ -1449,6 +1453,14 @@ async fn q4_transparency_log_appends_in_batches_and_proves(store: &Store) {
     assert_eq!(listed[0].log_index, first as i64 + 149);
     assert_eq!(listed[0].request_id, "r149");
     assert_eq!(listed[74].log_index, first as i64 + 1);
+    // Q15.2.h: the exchanges naming one subject, by its salted hash.
+    let about = store
+        .exchanges_about(&"ab12".repeat(16), 1000)
+        .await
+        .unwrap();
+    assert_eq!(about.len(), 25);
+    assert!(about.iter().all(|e| (e.log_index - first as i64) % 6 == 3));
+    assert!(store.exchanges_about("cd", 10).await.unwrap().is_empty());
     assert!(store
         .list_exchanges(Some("000.00.01.H35"), 10)
         .await
@@ -1473,6 +1485,7 @@ async fn q16_2_c_error_reports_move_once_and_notify(store: &Store) {
         email: None,
         assignment: RoleAssignment::new(role, agency).unwrap(),
         password_hash: "x".into(),
+        citizen_id: None,
     };
     let admin = store
         .insert_user(&user(
@@ -1743,6 +1756,7 @@ async fn q13_1_services_grants_and_quotas(store: &Store) {
         validity: Validity::new(start, None).unwrap(),
         per_minute: NonZeroU32::new(2),
         source: GrantSource::Direct,
+        basis: lgsp_core::exchange::GrantBasis::Legal,
     };
     let grant = store.insert_grant(&new_grant, "operator").await.unwrap();
     assert_eq!(grant.grant.status, GrantStatus::Active);
@@ -1755,6 +1769,7 @@ async fn q13_1_services_grants_and_quotas(store: &Store) {
                 fields: fields(&["ma", "ten"]),
                 per_minute: None,
                 source: GrantSource::Request { id: 7 },
+                basis: lgsp_core::exchange::GrantBasis::Legal,
                 ..new_grant.clone()
             },
             "operator",
@@ -2022,6 +2037,7 @@ async fn q16_1_sharing_requests_move_once_and_approval_grants_atomically(store: 
         validity: Validity::new(lgsp_store::now(), Some(terms.valid_until)).unwrap(),
         per_minute: None,
         source: GrantSource::Request { id },
+        basis: lgsp_core::exchange::GrantBasis::Legal,
     };
     // A grant that cannot be stored (no such dataset) rolls the approval back.
     let broken = [

@@ -41,6 +41,7 @@ struct GrantRow {
     reason: Option<String>,
     until: Option<String>,
     source: &'static str,
+    basis: &'static str,
     may_suspend: bool,
     may_resume: bool,
     may_terminate: bool,
@@ -99,6 +100,7 @@ impl GrantRow {
                 lgsp_core::exchange::GrantSource::Subscription => "Đăng ký chia sẻ mặc định",
                 lgsp_core::exchange::GrantSource::Request { .. } => "Theo đề nghị chia sẻ",
             },
+            basis: grant.basis.label_vi(),
             may_suspend: possible(any_reason()),
             may_resume: possible(GrantStep::Resume),
             may_terminate: possible(GrantStep::Terminate {

@@ -12,6 +12,7 @@ use lgsp_core::proposal::ProposalAction;
 use lgsp_core::{Action, Actor, Resource, Role};
 use lgsp_store::Proposal;
 
+mod consents;
 mod error_reports;
 mod exchanges;
 mod grants;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .merge(exchanges::routes())
         .merge(provider::routes())
         .merge(webhooks::routes())
+        .merge(consents::routes())
 }
 
 /// The page to answer instead when the caller may not see `resource`: anonymous visitors are
@@ -105,6 +107,9 @@ fn problem_vi(code: crate::error::ErrorCode) -> &'static str {
         MaintenanceNoticeTooShort => "Bảo trì, nâng cấp theo kế hoạch phải được thông báo trước ít nhất 7 ngày làm việc; nếu là sự cố bất khả kháng, hãy đánh dấu như vậy.",
         InvalidPeriod => "Kỳ báo cáo chưa hợp lệ: chọn từ ngày, đến ngày (không quá 366 ngày).",
         ApprovalExceedsRequest => "Chỉ được chấp thuận trong phạm vi trường dữ liệu và thời hạn đã đề nghị.",
+        NotACitizen => "Chỉ tài khoản người dân có số định danh cá nhân (CCCD) mới cho phép chia sẻ dữ liệu của mình.",
+        TargetUnavailable => "Dịch vụ hoặc bộ dữ liệu này hiện không thể chia sẻ.",
+        ConsentBasisNotApplicable => "Chỉ dịch vụ hoặc bộ dữ liệu cá nhân mới chia sẻ theo sự đồng ý của chủ thể dữ liệu.",
         _ => "Không thực hiện được yêu cầu.",
     }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use lgsp_core::identity::RoleAssignment;
 use lgsp_core::proposal::Decision;
-use lgsp_core::{AgencyCode, ConnectionModel, Role, SystemId, Text, Username};
+use lgsp_core::{AgencyCode, CitizenId, ConnectionModel, Role, SystemId, Text, Username};
 use lgsp_store::{NewClient, NewUser, Store, StoreError, UserPatch};
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +78,10 @@ const ACCOUNTS: [(&str, &str, Role, Option<&str>); 5] = [
     ),
     ("citizen", "Lê Thu Hà", Role::Citizen, None),
 ];
+
+/// The demo citizen's identity number (CCCD): registered in Hà Nam (035), a woman born in
+/// the 20th century (1), in 1990.
+pub const DEMO_CITIZEN_ID: &str = "035190012345";
 
 pub fn credentials_path(data_dir: &Path) -> PathBuf {
     data_dir.join("demo-credentials.json")
@@ -151,8 +155,25 @@ async fn ensure_account(
 ) -> anyhow::Result<()> {
     let name = Username::parse(username)?;
     let known = credentials.users.iter().any(|u| u.username == username);
+    let citizen_id = (role == Role::Citizen)
+        .then(|| CitizenId::parse(DEMO_CITIZEN_ID))
+        .transpose()?;
     let exists = match store.get_user(&name).await {
-        Ok(_) => true,
+        Ok(user) => {
+            // Accounts created before identity numbers were recorded get theirs.
+            if user.citizen_id.is_none() && citizen_id.is_some() {
+                store
+                    .update_user(
+                        &name,
+                        &UserPatch {
+                            citizen_id: citizen_id.clone(),
+                            ..UserPatch::default()
+                        },
+                    )
+                    .await?;
+            }
+            true
+        }
         Err(StoreError::NotFound(_)) => false,
         Err(other) => return Err(other.into()),
     };
@@ -182,6 +203,7 @@ async fn ensure_account(
                 email: None,
                 assignment: RoleAssignment::new(role, agency.map(AgencyCode::parse).transpose()?)?,
                 password_hash,
+                citizen_id,
             })
             .await?;
     }

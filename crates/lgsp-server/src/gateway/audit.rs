@@ -210,6 +210,7 @@ impl ExchangeLeaf {
             refusal: self.refusal.map(str::to_owned),
             response_bytes: self.response_bytes as i64,
             latency_micros: self.latency_micros as i64,
+            subject: self.subject.as_ref().map(|s| s.as_str().to_owned()),
         }
     }
 }

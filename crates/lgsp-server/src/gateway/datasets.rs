@@ -19,7 +19,7 @@ use lgsp_core::exchange::{Attempt, Target};
 use lgsp_core::{Actor, AgencyCode, SystemId};
 
 use super::audit::{ExchangeLeaf, Subject};
-use super::{authorise, finish, Answer, PURPOSE, REQUEST_ID, SUBJECT};
+use super::{authorise, finish, About, Answer, PURPOSE, REQUEST_ID, SUBJECT};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
@@ -102,7 +102,11 @@ impl Exchange<'_> {
                     purpose,
                     at,
                 };
-                let grant = authorise(state, &grants, &attempt).await?;
+                let about = About {
+                    on: lgsp_store::GrantOn::Dataset(self.id.clone()),
+                    subject: leaf.subject.as_ref(),
+                };
+                let grant = authorise(state, &grants, &attempt, &about).await?;
                 leaf.grant = Some(grant.id);
                 leaf.fields = grant.fields.as_slice().to_vec();
                 Some(grant.fields.as_slice().to_vec())

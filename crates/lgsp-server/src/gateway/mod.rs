@@ -26,12 +26,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 use chrono::{DateTime, Utc};
-use lgsp_core::exchange::{decide, Attempt, Grant, GrantStatus, Refusal, Target};
+use lgsp_core::exchange::{
+    decide, Attempt, Grant, GrantBasis, GrantStatus, PurposeCode, Refusal, Target,
+};
 use lgsp_core::forwarding::{keep_fields, ForwardPath};
 use lgsp_core::http_signature::{Component, HttpMessage};
 use lgsp_core::service::{HttpMethod, JsonPointer, ServiceCode, ServiceVersion};
 use lgsp_core::{Actor, AgencyCode, SystemCode, SystemId};
-use lgsp_store::{Service, Store};
+use lgsp_store::{GrantOn, Service, Store};
 
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -306,27 +308,40 @@ pub(crate) async fn consumer(
     }
 }
 
+/// What an exchange is about beyond the decision's facts: the resource as stored (for
+/// consents) and the data subject it names (`LGSP-Subject`, hashed).
+pub(crate) struct About<'a> {
+    pub on: GrantOn,
+    pub subject: Option<&'a Subject>,
+}
+
 /// The grant an exchange goes under, taken with its quota, or the refusal as a problem.
 ///
 /// The common case costs no read of the counters: the decision is first taken as if no quota
 /// were used, and the chosen grant's quota is then taken atomically (`take_quota`). Only when
 /// that quota is used up are the counters read and the decision taken again with them, so the
-/// outcome is that of `decide` over the real counters.
+/// outcome is that of `decide` over the real counters. A grant resting on consent is checked
+/// against the subject's consents before any quota is taken ([`consented`]).
 pub(crate) async fn authorise<'g>(
     state: &AppState,
     grants: &'g [Grant],
     attempt: &Attempt<'_>,
+    about: &About<'_>,
 ) -> Result<&'g Grant, ApiError> {
     let grant = decide(grants, attempt, |_| 0).map_err(|refusal| refused(refusal, grants))?;
+    consented(state, grant, attempt, about).await?;
     if take(state, grant, attempt.at).await? {
         return Ok(grant);
     }
     let ids: Vec<i64> = grants.iter().map(|g| g.id).collect();
     let usage = state.store.grant_usage(&ids, attempt.at).await?;
-    let grant = decide(grants, attempt, |id| usage.get(&id).copied().unwrap_or(0))
+    let again = decide(grants, attempt, |id| usage.get(&id).copied().unwrap_or(0))
         .map_err(|refusal| refused(refusal, grants))?;
-    if take(state, grant, attempt.at).await? {
-        return Ok(grant);
+    if again.id != grant.id {
+        consented(state, again, attempt, about).await?;
+    }
+    if take(state, again, attempt.at).await? {
+        return Ok(again);
     }
     Err(refused(
         Refusal::QuotaExceeded {
@@ -334,6 +349,56 @@ pub(crate) async fn authorise<'g>(
         },
         grants,
     ))
+}
+
+/// Q15.2.h, Q7.4 (Decree 13/2023 art. 11): an exchange under a grant resting on consent names
+/// its data subject in `LGSP-Subject` (`subject_required`) and goes through only while that
+/// subject's consent is in force — not revoked, not expired — for the consumer agency (and
+/// system, if the consent names one), this resource, the request's purpose and every field of
+/// the grant (`consent_required`). Consents are read here on each such exchange, one indexed
+/// query, not kept under the access revision: a revocation counts from the very next request
+/// on every node, and exchanges under a legal basis pay nothing for it.
+pub(crate) async fn consented(
+    state: &AppState,
+    grant: &Grant,
+    attempt: &Attempt<'_>,
+    about: &About<'_>,
+) -> Result<(), ApiError> {
+    if grant.basis != GrantBasis::Consent {
+        return Ok(());
+    }
+    let subject = about.subject.ok_or_else(|| {
+        ApiError::new(ErrorCode::SubjectRequired).detail(
+            "this grant rests on the data subject's consent: name the subject in `LGSP-Subject`",
+        )
+    })?;
+    let purpose = attempt
+        .purpose
+        .and_then(|p| PurposeCode::parse(p.trim()).ok())
+        .ok_or_else(|| ApiError::new(ErrorCode::PurposeRequired))?;
+    let live = state
+        .store
+        .live_consents(
+            subject.as_str(),
+            &grant.consumer.agency,
+            &grant.consumer.code,
+            &about.on,
+            &purpose,
+            attempt.at,
+        )
+        .await?;
+    let service = matches!(about.on, GrantOn::Service(_));
+    if live
+        .iter()
+        .any(|c| lgsp_core::consent::covers(&c.fields, grant.fields.as_slice(), service))
+    {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::ConsentRequired).detail(
+            "the data subject has no consent in force for this consumer, resource, purpose and \
+             the granted fields",
+        ))
+    }
 }
 
 /// Counts one request under `grant` if its quota has room (from this node's lease when it
@@ -431,7 +496,11 @@ async fn run(
         purpose,
         at,
     };
-    let grant = authorise(state, &grants, &attempt).await?;
+    let about = About {
+        on: GrantOn::Service(service.id),
+        subject: leaf.subject.as_ref(),
+    };
+    let grant = authorise(state, &grants, &attempt, &about).await?;
     leaf.grant = Some(grant.id);
     let upstream = service.upstream().map_err(|error| {
         tracing::error!(service = service.id, error = %error, "a service's upstream left its system");

@@ -10,10 +10,10 @@ use axum::http::header::LOCATION;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use lgsp_core::catalog::{DatasetId, SharingMode};
+use lgsp_core::catalog::{AccessLevel, DatasetId, SharingMode};
 use lgsp_core::exchange::{
-    dataset_fields, service_fields, FieldError, GrantFields, GrantSource, GrantStep, Purposes,
-    Validity,
+    dataset_fields, service_fields, FieldError, GrantBasis, GrantFields, GrantSource, GrantStep,
+    Purposes, Validity,
 };
 use lgsp_core::service::ServiceState;
 use lgsp_core::{Action, AgencyCode, Resource, SystemId, Text};
@@ -61,6 +61,8 @@ pub struct Resolved {
     pub service: Option<Service>,
     /// A dataset's schema fields: (name, personal).
     pub dataset_fields: Vec<(String, bool)>,
+    /// A dataset's access level.
+    pub access_level: Option<AccessLevel>,
 }
 
 fn missing(what: String) -> ApiError {
@@ -84,6 +86,7 @@ pub async fn resolve(state: &AppState, target: &TargetRef) -> Result<Resolved, A
                 sharing_mode: service.sharing_mode,
                 service: Some(service),
                 dataset_fields: Vec::new(),
+                access_level: None,
             })
         }
         TargetRef::Dataset { id } => {
@@ -100,6 +103,7 @@ pub async fn resolve(state: &AppState, target: &TargetRef) -> Result<Resolved, A
                 on: GrantOn::Dataset(id.clone()),
                 provider,
                 sharing_mode: published.dataset.sharing_mode,
+                access_level: Some(published.dataset.access_level),
                 service: None,
                 dataset_fields: table
                     .schema
@@ -113,6 +117,12 @@ pub async fn resolve(state: &AppState, target: &TargetRef) -> Result<Resolved, A
 }
 
 impl Resolved {
+    /// Whether a data subject can consent to sharing this target: any service (its answers
+    /// are about whoever the request names), or a dataset of personal data.
+    pub fn takes_consent(&self) -> bool {
+        self.service.is_some() || self.access_level == Some(AccessLevel::Personal)
+    }
+
     /// Checks asked-for fields against what the target offers.
     pub fn check_fields(&self, asked: &GrantFields) -> Result<GrantFields, ApiError> {
         let checked = match &self.service {
@@ -177,6 +187,12 @@ pub struct GrantBody {
     #[serde(default)]
     #[schema(value_type = Option<u32>, minimum = 1)]
     pub per_minute: Option<NonZeroU32>,
+    /// `legal` (default): the law or the provider's decision allows the processing and the
+    /// grant alone decides. `consent`: each exchange names its data subject in `LGSP-Subject`
+    /// and needs that subject's consent in force (Q15.2.h; Decree 13/2023 art. 11); only on a
+    /// service or a `personal` dataset.
+    #[serde(default)]
+    pub basis: GrantBasis,
 }
 
 /// A grant with its history of statuses.
@@ -215,6 +231,11 @@ async fn create_grant(
         return Err(ApiError::new(ErrorCode::TargetUnavailable)
             .detail("the service is retired and takes no new grants"));
     }
+    if body.basis == GrantBasis::Consent && !target.takes_consent() {
+        return Err(ApiError::new(ErrorCode::ConsentBasisNotApplicable).detail(
+            "only a service or a dataset of access level `personal` is shared on consent",
+        ));
+    }
     check_consumer(&state, &body.consumer).await?;
     let fields = target.check_fields(&body.fields)?;
     let validity = Validity::new(body.valid_from.unwrap_or_else(Utc::now), body.valid_until)
@@ -231,6 +252,7 @@ async fn create_grant(
                 validity,
                 per_minute: body.per_minute,
                 source: GrantSource::Direct,
+                basis: body.basis,
             },
             &caller.name(),
         )
@@ -553,6 +575,7 @@ async fn subscribe(
                 validity: Validity::new(lgsp_store::now(), None).map_err(ApiError::internal)?,
                 per_minute: None,
                 source: GrantSource::Subscription,
+                basis: GrantBasis::Legal,
             },
             &caller.name(),
         )

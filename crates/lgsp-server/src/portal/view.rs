@@ -198,6 +198,21 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
                 "Yêu cầu và trả lời báo cáo việc sử dụng dữ liệu được chia sẻ, kèm số liệu thực tế",
         });
     }
+    let consents = match actor {
+        Actor::Person { assignment, .. } => {
+            assignment.role() == lgsp_core::Role::Citizen
+                || (assignment.role() == lgsp_core::Role::AgencyAdmin
+                    && assignment.agency().is_some())
+        }
+        _ => false,
+    };
+    if consents {
+        items.push(NavItem {
+            href: "/console/consents",
+            label: "Đồng ý chia sẻ dữ liệu",
+            hint: "Sự đồng ý của người dân cho chia sẻ dữ liệu cá nhân giữa các cơ quan, và các lần dữ liệu được khai thác",
+        });
+    }
     items.push(NavItem {
         href: "/console/imports",
         label: "Nhập dữ liệu",

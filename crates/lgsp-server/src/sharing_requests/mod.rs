@@ -450,6 +450,8 @@ fn new_grants(
             validity,
             per_minute,
             source: GrantSource::Request { id: request.id },
+            // A request states its legal basis; consent-based sharing is granted directly.
+            basis: lgsp_core::exchange::GrantBasis::Legal,
         })
         .collect())
 }
@@ -673,6 +675,7 @@ mod tests {
             sharing_mode: mode,
             service: None,
             dataset_fields: vec![("so".into(), false), ("ho_ten".into(), true)],
+            access_level: Some(lgsp_core::catalog::AccessLevel::Personal),
         }
     }
 

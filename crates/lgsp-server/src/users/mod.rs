@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{header::LOCATION, StatusCode};
 use axum::response::IntoResponse;
 use lgsp_core::identity::RoleAssignment;
-use lgsp_core::{Action, AgencyCode, Email, Password, Resource, Role, Text, Username};
+use lgsp_core::{Action, AgencyCode, CitizenId, Email, Password, Resource, Role, Text, Username};
 use lgsp_store::{NewUser, User, UserPatch};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -71,6 +71,19 @@ pub struct UserCreate {
     /// At least 12 characters.
     #[schema(value_type = String, min_length = 12)]
     password: Password,
+    /// A citizen's identity number (CCCD, 12 digits); only for `citizen`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    citizen_id: Option<CitizenId>,
+}
+
+/// Only a citizen's account holds an identity number.
+fn check_citizen_id(role: Role, citizen_id: Option<&CitizenId>) -> Result<(), ApiError> {
+    if citizen_id.is_some() && role != Role::Citizen {
+        return Err(ApiError::new(ErrorCode::InvalidBody)
+            .detail("citizen_id: only a citizen's account holds a citizen identity number"));
+    }
+    Ok(())
 }
 
 /// Create an account. The operator creates any; an agency administrator creates the
@@ -85,6 +98,7 @@ async fn create_user(
 ) -> Result<impl IntoResponse, ApiError> {
     let assignment = RoleAssignment::new(request.role, request.agency)
         .map_err(|e| ApiError::new(ErrorCode::InvalidBody).detail(e.0))?;
+    check_citizen_id(assignment.role(), request.citizen_id.as_ref())?;
     caller.authorize(
         Action::Create,
         Resource::User {
@@ -105,6 +119,7 @@ async fn create_user(
             email: request.email,
             assignment,
             password_hash,
+            citizen_id: request.citizen_id,
         })
         .await?;
     tracing::info!(user = %created.username, role = created.assignment.role().as_str(), by = %caller.name(), "account created");
@@ -152,6 +167,9 @@ pub struct UserUpdate {
     disabled: Option<bool>,
     #[schema(value_type = Option<String>, min_length = 12)]
     password: Option<Password>,
+    /// A citizen's identity number (CCCD, 12 digits); only for `citizen`.
+    #[schema(value_type = Option<String>)]
+    citizen_id: Option<CitizenId>,
 }
 
 /// Change an account: name, e-mail, role and agency, password, or disable it (which ends its
@@ -189,6 +207,10 @@ async fn update_user(
     } else {
         None
     };
+    let role = assignment
+        .as_ref()
+        .map_or(current.assignment.role(), RoleAssignment::role);
+    check_citizen_id(role, update.citizen_id.as_ref())?;
     if update.disabled == Some(true) && caller.user.as_ref().map(|u| &u.username) == Some(&username)
     {
         return Err(
@@ -209,6 +231,7 @@ async fn update_user(
         assignment,
         disabled: update.disabled,
         password_hash,
+        citizen_id: update.citizen_id,
     };
     let updated = state.store.update_user(&username, &patch).await?;
     tracing::info!(user = %username, by = %caller.name(), "account updated");

@@ -709,3 +709,169 @@ async fn browser_q8_1_q15_1_c_services_are_public_and_grants_suspended_with_a_re
     screenshot(browser, "25-da-tam-dung").await;
     run.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromium-driver: run with --ignored browser"]
+async fn q15_2_h_browser_citizen_grants_then_revokes_consent() {
+    use super::consents::{call_about, client_token, consent_service, day, grant_with_basis};
+    use lgsp_server::demo::DEMO_CITIZEN_ID;
+
+    let run = open_browser().await;
+    let (app, browser) = (&run.app, &run.browser);
+
+    // Sở Tư pháp shares its birth-record look-up with a consumer system on consent only.
+    let admin = app.token("agency-admin").await;
+    let service = consent_service(app, &admin).await;
+    let response = grant_with_basis(
+        app,
+        &admin,
+        serde_json::json!({"kind": "service", "id": service}),
+        serde_json::json!(["/ho_ten", "/ngay_sinh"]),
+        "consent",
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let consumer = client_token(app, 0).await;
+    let consumer_agency = app.credentials.clients[0].agency.clone();
+    let refused = call_about(app, &consumer, Some(DEMO_CITIZEN_ID), "TTHC").await;
+    assert_eq!(refused.status(), 403, "no consent yet");
+
+    // The citizen signs in and consents in the console.
+    browser.goto(&app.url("/login")).await.unwrap();
+    let username = browser.find(Locator::Id("username")).await.unwrap();
+    username.send_keys("citizen").await.unwrap();
+    let password = browser.find(Locator::Id("password")).await.unwrap();
+    password
+        .send_keys(&app.password_of("citizen"))
+        .await
+        .unwrap();
+    password.send_keys("\u{E007}").await.unwrap();
+    browser
+        .wait()
+        .for_url(&url_of(&app.url("/console")))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::LinkText("Đồng ý chia sẻ dữ liệu"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let form = browser
+        .wait()
+        .for_element(Locator::Id("form-dong-y"))
+        .await
+        .unwrap();
+    let number = browser
+        .find(Locator::Id("so-dinh-danh"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(number.contains("********2345"), "{number}");
+    form.find(Locator::Id("target"))
+        .await
+        .unwrap()
+        .select_by_value(&format!("service:{service}"))
+        .await
+        .unwrap();
+    form.find(Locator::Id("consumer"))
+        .await
+        .unwrap()
+        .select_by_value(&consumer_agency)
+        .await
+        .unwrap();
+    form.find(Locator::Id("purpose_text"))
+        .await
+        .unwrap()
+        .send_keys("Giải quyết thủ tục đăng ký kết hôn")
+        .await
+        .unwrap();
+    let until = chrono::NaiveDate::parse_from_str(&day(30), "%Y-%m-%d")
+        .unwrap()
+        .format("%d/%m/%Y")
+        .to_string();
+    form.find(Locator::Id("until"))
+        .await
+        .unwrap()
+        .send_keys(&until)
+        .await
+        .unwrap();
+    screenshot(browser, "40-nguoi-dan-dong-y").await;
+    browser
+        .find(Locator::Id("dong-y"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let table = browser
+        .wait()
+        .for_element(Locator::Id("bang-dong-y"))
+        .await
+        .unwrap();
+    let text = table.text().await.unwrap();
+    assert!(
+        text.contains("Đang hiệu lực")
+            && text.contains("/ho_ten, /ngay_sinh, /noi_sinh")
+            && text.contains("TTHC — Giải quyết thủ tục đăng ký kết hôn")
+            && text.contains(&until),
+        "{text}"
+    );
+    screenshot(browser, "41-da-dong-y").await;
+
+    // The consumer's call goes through now.
+    let allowed = call_about(app, &consumer, Some(DEMO_CITIZEN_ID), "TTHC").await;
+    assert_eq!(allowed.status(), 200);
+
+    // The citizen revokes; the next call is refused.
+    let citizen = app.token("citizen").await;
+    let consents: serde_json::Value = app
+        .get("/api/v1/consents", Some(&citizen))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = consents[0]["id"].as_i64().unwrap();
+    browser
+        .find(Locator::Id(&format!("rut-dong-y-{id}")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let state = browser
+        .wait()
+        .for_element(Locator::Id(&format!("trang-thai-{id}")))
+        .await
+        .unwrap();
+    assert_eq!(state.text().await.unwrap(), "Đã rút lại");
+    assert!(browser
+        .find(Locator::Id(&format!("rut-dong-y-{id}")))
+        .await
+        .is_err());
+    let after = call_about(app, &consumer, Some(DEMO_CITIZEN_ID), "TTHC").await;
+    assert_eq!(after.status(), 403, "refused from the next request");
+
+    // The citizen sees every exchange about them: refused, allowed, refused.
+    browser.refresh().await.unwrap();
+    let exchanges = browser
+        .wait()
+        .for_element(Locator::Id("bang-trao-doi-ve-toi"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        exchanges.matches("Bị từ chối (consent_required)").count(),
+        2,
+        "{exchanges}"
+    );
+    assert_eq!(exchanges.matches("Đã cung cấp dữ liệu").count(), 1);
+    assert!(exchanges.contains("tra-cuu-khai-sinh"), "{exchanges}");
+    screenshot(browser, "42-da-rut-dong-y").await;
+    run.finish().await;
+}
