@@ -640,6 +640,95 @@ fn phrase_needles(phrase: &str) -> Vec<Vec<u8>> {
     out
 }
 
+/// Where quarantined content came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum QuarantineSource {
+    /// A file imported into a dataset's records.
+    Import,
+    /// A consumer system's request body through the gateway.
+    ExchangeRequest,
+    /// A provider system's answer through the gateway.
+    ExchangeResponse,
+    /// An uploaded document (a letter, a ticket's attachment).
+    Attachment,
+}
+
+impl QuarantineSource {
+    pub const ALL: [Self; 4] = [
+        Self::Import,
+        Self::ExchangeRequest,
+        Self::ExchangeResponse,
+        Self::Attachment,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Import => "import",
+            Self::ExchangeRequest => "exchange_request",
+            Self::ExchangeResponse => "exchange_response",
+            Self::Attachment => "attachment",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == value)
+            .ok_or_else(|| ParseError::new(format!("unknown quarantine source `{value}`")))
+    }
+
+    /// As the console shows it.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Self::Import => "Nhập dữ liệu",
+            Self::ExchangeRequest => "Yêu cầu qua cổng trao đổi",
+            Self::ExchangeResponse => "Trả lời qua cổng trao đổi",
+            Self::Attachment => "Tệp đính kèm",
+        }
+    }
+}
+
+/// Quarantined content (*nội dung bị tạm giữ*) goes from `held` to `confirmed` (the auditor
+/// judges it a state secret: the content is erased) or `released` (not a state secret: the
+/// same content passes from then on). Both decisions are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum QuarantineState {
+    Held,
+    Confirmed,
+    Released,
+}
+
+impl QuarantineState {
+    pub const ALL: [Self; 3] = [Self::Held, Self::Confirmed, Self::Released];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Held => "held",
+            Self::Confirmed => "confirmed",
+            Self::Released => "released",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == value)
+            .ok_or_else(|| ParseError::new(format!("unknown quarantine state `{value}`")))
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Self::Held => "Đang tạm giữ",
+            Self::Confirmed => "Đã xác nhận là bí mật nhà nước",
+            Self::Released => "Đã giải phóng",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

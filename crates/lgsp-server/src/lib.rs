@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod ops;
 pub mod portal;
 pub mod push;
+pub mod quarantine;
 pub mod security;
 pub mod services;
 pub mod settings;
@@ -113,7 +114,9 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         gateway::Gateway::new(&settings, store.clone())
             .context("cannot prepare the exchange gateway")?,
     );
+    let secret_guard = Arc::new(quarantine::guard(&settings)?);
     let state = AppState {
+        secret_guard,
         log: transparency::TransparencyLog::start(store.clone(), &origin),
         gateway,
         store,

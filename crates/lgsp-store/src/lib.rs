@@ -22,6 +22,7 @@ mod exchanges;
 mod grants;
 mod imports;
 mod push;
+mod quarantine;
 mod records;
 pub mod scratch;
 mod services;
@@ -42,6 +43,7 @@ pub use exchanges::ExchangeEntry;
 pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant};
 pub use imports::{ImportJob, ImportOutcome};
 pub use push::{AfterFailure, Delivery, NewDelivery, NewWebhook, Reactivation, Webhook};
+pub use quarantine::{NewQuarantine, QuarantineItem};
 pub use records::{
     cell_text, Change, ChangeOp, ChangePage, EncodedRows, ImportMode, Record, RecordImport,
     RecordTable, RowEncoder, SchemaChange, SchemaConflict,

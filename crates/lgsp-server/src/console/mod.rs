@@ -16,6 +16,7 @@ mod error_reports;
 mod exchanges;
 mod grants;
 mod imports;
+mod quarantine;
 mod services;
 mod sharing_requests;
 mod webhooks;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .merge(sharing_requests::routes())
         .merge(exchanges::routes())
         .merge(webhooks::routes())
+        .merge(quarantine::routes())
 }
 
 /// The page to answer instead when the caller may not see `resource`: anonymous visitors are
@@ -96,6 +98,7 @@ fn problem_vi(code: crate::error::ErrorCode) -> &'static str {
         Conflict => "Thao tác trùng với dữ liệu đã có.",
         MissingReference | ResourceNotFound => "Đối tượng được chọn không tồn tại.",
         StateSecretNotAllowed => "Nền tảng không tiếp nhận dữ liệu thuộc bí mật nhà nước.",
+        StateSecretSuspected => "Nội dung nghi chứa dấu độ mật bí mật nhà nước nên đã bị chặn và tạm giữ để cơ quan Công an kiểm tra.",
         InvalidTransition => "Không thể thực hiện bước này ở trạng thái hiện tại.",
         NotEditable => "Dịch vụ đã công bố nên không sửa được; hãy đăng ký phiên bản mới.",
         FieldNotShared => "Có trường dữ liệu không thuộc danh sách được chia sẻ.",

@@ -181,6 +181,13 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
             hint: "Các lần trao đổi dữ liệu qua cổng LGSP của cơ quan, kể cả yêu cầu bị từ chối",
         });
     }
+    if authorize(actor, Action::Read, Resource::Quarantine).is_ok() {
+        items.push(NavItem {
+            href: "/console/quarantine",
+            label: "Tạm giữ nghi bí mật nhà nước",
+            hint: "Nội dung nghi chứa dấu độ mật bị chặn khi nhập, trao đổi hoặc tải lên: xác nhận hoặc giải phóng",
+        });
+    }
     items.push(NavItem {
         href: "/console/imports",
         label: "Nhập dữ liệu",
