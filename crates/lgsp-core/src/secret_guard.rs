@@ -609,7 +609,8 @@ fn normalise(text: &str) -> Cow<'_, str> {
 
 /// The byte needles of a phrase for the prefilter: its first non-ASCII letter in lower and
 /// upper case (NFC), the first combining mark of its decomposition (NFD text), and `\u`
-/// (JSON escapes). A phrase of ASCII letters only gives its first letter in both cases.
+/// (JSON escapes). A phrase of ASCII letters only gives itself in the usual spellings of a
+/// name (spaces, `_`, `-` or nothing between words; lower, upper, title or camel case).
 fn phrase_needles(phrase: &str) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
     let mut add = |s: String| {
@@ -631,9 +632,28 @@ fn phrase_needles(phrase: &str) -> Vec<Vec<u8>> {
             add("\\u".into());
         }
         None => {
-            if let Some(c) = phrase.chars().find(|c| c.is_alphanumeric()) {
-                add(c.to_ascii_lowercase().to_string());
-                add(c.to_ascii_uppercase().to_string());
+            // The whole phrase as it may be spelt: "do mat", "do_mat", "DO-MAT", "doMat", "DoMat"
+            // (a single letter would let nearly every text through).
+            let words: Vec<String> = phrase
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_ascii_lowercase)
+                .collect();
+            let title = |w: &String| {
+                let mut chars = w.chars();
+                chars
+                    .next()
+                    .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                    .unwrap_or_default()
+            };
+            for separator in ["", " ", "_", "-"] {
+                add(words.join(separator));
+                add(words.join(separator).to_ascii_uppercase());
+                let titled: Vec<String> = words.iter().map(title).collect();
+                add(titled.join(separator));
+                if let Some((first, rest)) = titled.split_first() {
+                    add(first.to_ascii_lowercase() + &rest.join(separator));
+                }
             }
         }
     }
@@ -818,6 +838,8 @@ mod tests {
         assert!(guard.may_contain("MẬT".as_bytes()));
         assert!(guard.may_contain("ma\u{0323}\u{0302}t".as_bytes()));
         assert!(guard.may_contain(b"{\"x\":\"M\\u1eacT\"}"));
+        assert!(guard.may_contain(b"{\"doMat\":\"A\"}"));
+        assert!(!guard.may_contain(b"{\"id\":\"dataset\",\"mode\":\"dom\"}"));
     }
 
     #[test]

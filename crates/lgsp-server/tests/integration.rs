@@ -26,6 +26,7 @@ mod integration {
     mod operations;
     mod publication;
     mod quality;
+    mod quarantine;
     mod queries;
     mod records;
     mod schemas;
