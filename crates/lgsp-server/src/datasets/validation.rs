@@ -113,10 +113,10 @@ impl<'a, F: FnMut(Vec<CellValue>)> Checker<'a, F> {
     ) -> Self {
         let (validator, errors) = RowValidator::new(schema, header, references);
         let total_errors = errors.len();
-        let watch = watch.map(|watch| {
+        let mut watch = watch;
+        if let Some(watch) = watch.as_deref_mut() {
             watch.header(header);
-            watch
-        });
+        }
         Self {
             validator,
             watch,
