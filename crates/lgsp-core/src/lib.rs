@@ -17,6 +17,7 @@ pub mod policy;
 pub mod proposal;
 pub mod quality;
 pub mod record_query;
+pub mod secret_guard;
 pub mod service;
 pub mod sharing_request;
 pub mod system;

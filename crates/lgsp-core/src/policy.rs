@@ -131,6 +131,10 @@ pub enum Resource<'a> {
     Webhook(Option<&'a AgencyCode>),
     /// Security events, e.g. refused state-secret registrations (Q1.2, Q20).
     SecurityEvents,
+    /// Content held by the state-secret guard (Q20.3): suspected state secrets are the
+    /// police's to examine and decide on (read, and update: confirm or release), no one
+    /// else's.
+    Quarantine,
     /// The signed-in console.
     Console,
 }
@@ -339,6 +343,9 @@ fn allows(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         (Resource::SecurityEvents, Read) => operator || actor.is(Role::Auditor),
         (Resource::SecurityEvents, _) => false,
 
+        (Resource::Quarantine, Read | Update) => actor.is(Role::Auditor),
+        (Resource::Quarantine, _) => false,
+
         (Resource::Console, Read) => matches!(actor, Actor::Person { .. }),
         (Resource::Console, _) => false,
     }
@@ -487,6 +494,9 @@ mod tests {
         webhook(all)     create  . . . . . . .
         webhook(own)     assess  . . . . . . .
         security-events  read    . . Y . Y . .
+        quarantine       read    . . . . Y . .
+        quarantine       update  . . . . Y . .
+        quarantine       create  . . . . . . .
         console          read    . Y Y Y Y Y .
         console          update  . . . . . . .
     ";
@@ -651,6 +661,7 @@ mod tests {
                 "webhook(own)" => Resource::Webhook(Some(&own)),
                 "webhook(other)" => Resource::Webhook(Some(&other)),
                 "security-events" => Resource::SecurityEvents,
+                "quarantine" => Resource::Quarantine,
                 "console" => Resource::Console,
                 other => panic!("unknown resource {other}"),
             };

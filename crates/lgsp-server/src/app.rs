@@ -26,8 +26,8 @@ use crate::keys::Keyring;
 use crate::settings::Settings;
 use crate::{
     agencies, auth, catalog, ckan, clients, consents, console, datasets, error_reports, grants,
-    notifications, ops, portal, provider, push, security, services, sharing_requests, systems,
-    transparency, users,
+    notifications, ops, portal, provider, push, quarantine, security, services, sharing_requests,
+    systems, transparency, users,
 };
 
 /// What every handler can reach.
@@ -50,6 +50,8 @@ pub struct AppState {
     pub gateway: Arc<crate::gateway::Gateway>,
     /// The mail relay notices are e-mailed through (`smtp`), if any.
     pub relay: Option<crate::notifications::smtp::Relay>,
+    /// The state-secret guard (Q1.2, Q20.3), with the rules of the settings.
+    pub secret_guard: Arc<lgsp_core::secret_guard::SecretGuard>,
 }
 
 impl AppState {
@@ -79,6 +81,7 @@ impl AppState {
         (name = "catalog", description = "The catalog of shared databases and the procedure that changes it (Q5, Q12)"),
         (name = "notifications", description = "In-app notifications"),
         (name = "security", description = "Security events for the auditor (Q1.2, Q20)"),
+        (name = "quarantine", description = "Content held by the state-secret guard, confirmed or released by the security auditors (Q1.2, Q20.3)"),
         (name = "datasets", description = "Hosted records of datasets: schema, imports, reads as of any instant"),
         (name = "error-reports", description = "Error reports on datasets, tracked to resolution by the owner agency (Q16.2.c)"),
         (name = "services", description = "Services of provider systems behind the gateway: registration, lifecycle, OpenAPI, connection guides, conformance checks (Q7.2, Q8.1, Q21.3)"),
@@ -127,6 +130,7 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         .merge(catalog::routes(settings.max_upload_bytes))
         .merge(notifications::routes())
         .merge(security::routes())
+        .merge(quarantine::routes())
         .merge(datasets::routes())
         .merge(error_reports::routes())
         .merge(services::routes())

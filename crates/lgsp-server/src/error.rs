@@ -103,6 +103,8 @@ error_codes! {
         "The uploaded file has no header row (an empty file or an empty sheet); nothing was changed.");
     StateSecretNotAllowed = (UNPROCESSABLE_ENTITY, "state_secret_not_allowed", "State secrets are not allowed",
         "The platform does not take data classified as a state secret (Mật, Tối mật, Tuyệt mật; Q1.2 of the regulation). The attempt is recorded for the security auditor.");
+    StateSecretSuspected = (UNAVAILABLE_FOR_LEGAL_REASONS, "state_secret_suspected", "Suspected state secret",
+        "The content carries what looks like a state-secret marking (a stamp `MẬT`, `TỐI MẬT` or `TUYỆT MẬT` standing alone, or a line `Độ mật: …`; Q1.2, Q20.3 of the regulation), which the platform does not take or pass on. Nothing was stored or forwarded; the content is held for the security auditors (`quarantine` is its id, `findings` says what was found where), who confirm or release it. If it is not a state secret, the same content passes once released.");
     InvalidRecordReference = (UNPROCESSABLE_ENTITY, "invalid_record_reference", "No such record or field in the dataset",
         "An error report names a record or a field the dataset does not have: `part` is `record_key` (not an object of exactly the primary-key fields with values of their types, or no current record has that key, or the dataset has no primary key or no hosted records) or `field` (not a field of its Table Schema); `detail` says which. Nothing was stored.");
     TooManyReports = (TOO_MANY_REQUESTS, "too_many_reports", "Too many error reports",

@@ -24,6 +24,7 @@ pub mod ops;
 pub mod portal;
 pub mod provider;
 pub mod push;
+pub mod quarantine;
 pub mod security;
 pub mod services;
 pub mod settings;
@@ -127,7 +128,9 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         gateway::Gateway::new(&settings, store.clone())
             .context("cannot prepare the exchange gateway")?,
     );
+    let secret_guard = Arc::new(quarantine::guard(&settings)?);
     let state = AppState {
+        secret_guard,
         log: transparency::TransparencyLog::start(store.clone(), &origin),
         gateway,
         store,

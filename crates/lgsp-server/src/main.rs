@@ -421,7 +421,19 @@ fn import(
                 }
             }
         });
-        let outcome = jobs::run_tracked(&store, &job, &table, mode, source, progress).await;
+        let guard = match settings.secret_guard() {
+            Ok(guard) => std::sync::Arc::new(guard),
+            Err(e) => return fail(e.to_string()),
+        };
+        let guarded = jobs::Guarded {
+            guard,
+            log: lgsp_server::transparency::TransparencyLog::start(
+                store.clone(),
+                &lgsp_server::transparency::origin(settings.public_url.as_deref()),
+            ),
+        };
+        let outcome =
+            jobs::run_tracked(&store, &guarded, &job, &table, mode, source, progress).await;
         ticker.abort();
         store.close().await;
         match outcome {

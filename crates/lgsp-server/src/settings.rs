@@ -141,6 +141,12 @@ pub struct Settings {
     pub mail_retry_base_millis: u64,
     /// Tries after which a message is given up.
     pub mail_max_attempts: u32,
+    /// Rules of the state-secret guard added to (or, with `secret_builtin_rules = false`,
+    /// replacing) the built-in ones: `[[secret_rules]]` tables with `id`, `kind` (`stamp` or
+    /// `label`), `phrases` and, for labels, `clear_values`.
+    pub secret_rules: Vec<lgsp_core::secret_guard::RuleSpec>,
+    /// Whether the built-in rules (the stamps Mật, Tối mật, Tuyệt mật; "Độ mật:" lines) apply.
+    pub secret_builtin_rules: bool,
 }
 
 impl Default for Settings {
@@ -184,6 +190,8 @@ impl Default for Settings {
             mail_from: "lgsp@localhost".into(),
             mail_retry_base_millis: 60_000,
             mail_max_attempts: 10,
+            secret_rules: Vec::new(),
+            secret_builtin_rules: true,
         }
     }
 }
@@ -224,6 +232,10 @@ pub enum SettingsError {
     DatabaseTwice,
     #[error("`session_minutes`, `token_seconds`, `max_body_bytes`, `max_upload_bytes`, `push_poll_millis`, `webhook_batch_size`, `webhook_timeout_seconds`, `webhook_max_failures`, `request_response_working_days`, `mail_max_attempts` and the `gateway_*` settings must be positive")]
     NotPositive,
+    #[error("invalid `secret_rules`: {0}")]
+    SecretRules(String),
+    #[error("`secret_builtin_rules = false` needs at least one rule in `secret_rules`")]
+    NoSecretRules,
 }
 
 impl Settings {
@@ -278,12 +290,28 @@ impl Settings {
         {
             return Err(SettingsError::NotPositive);
         }
+        settings.secret_guard()?;
         Ok(settings)
     }
 
     /// The province's working-day calendar.
     pub fn calendar(&self) -> lgsp_core::calendar::WorkCalendar {
         lgsp_core::calendar::WorkCalendar::new(self.holidays.iter().copied())
+    }
+
+    /// The state-secret guard these settings describe.
+    pub fn secret_guard(&self) -> Result<lgsp_core::secret_guard::SecretGuard, SettingsError> {
+        let mut rules = if self.secret_builtin_rules {
+            lgsp_core::secret_guard::builtin_rules()
+        } else {
+            Vec::new()
+        };
+        rules.extend(self.secret_rules.iter().cloned());
+        if rules.is_empty() {
+            return Err(SettingsError::NoSecretRules);
+        }
+        lgsp_core::secret_guard::SecretGuard::new(rules)
+            .map_err(|e| SettingsError::SecretRules(e.to_string()))
     }
 
     /// The database URL: the configured one, or the SQLite file in the data directory.
@@ -489,6 +517,42 @@ mod tests {
         assert!(matches!(zero, Err(SettingsError::NotPositive)));
         let defaults = Settings::default();
         assert!(defaults.nats.is_none() && !defaults.webhook_allow_http_loopback);
+    }
+
+    #[test]
+    fn q20_3_secret_rules_are_added_or_replace_the_built_in_ones() {
+        let dir = scratch("secret-rules");
+        let file = dir.join("lgsp.toml");
+        std::fs::write(
+            &file,
+            "[[secret_rules]]\nid = \"confidential\"\nkind = \"stamp\"\nphrases = [\"confidential\"]\n",
+        )
+        .unwrap();
+        let added = Settings::load(Some(&file), env(&[]), &Flags::default()).unwrap();
+        let guard = added.secret_guard().unwrap();
+        assert!(!guard.findings_in_text("CONFIDENTIAL").is_empty());
+        assert!(!guard.findings_in_text("TỐI MẬT").is_empty());
+        let replaced = Settings::load(
+            Some(&file),
+            env(&[("LGSP_SECRET_BUILTIN_RULES", "false")]),
+            &Flags::default(),
+        )
+        .unwrap();
+        let guard = replaced.secret_guard().unwrap();
+        assert!(guard.findings_in_text("TỐI MẬT").is_empty());
+        std::fs::write(
+            &file,
+            "[[secret_rules]]\nid = \"Bad Id\"\nkind = \"stamp\"\nphrases = [\"x\"]\n",
+        )
+        .unwrap();
+        let err = Settings::load(Some(&file), env(&[]), &Flags::default()).unwrap_err();
+        assert!(matches!(err, SettingsError::SecretRules(_)), "{err}");
+        let none = Settings::load(
+            None,
+            env(&[("LGSP_SECRET_BUILTIN_RULES", "false")]),
+            &Flags::default(),
+        );
+        assert!(matches!(none, Err(SettingsError::NoSecretRules)));
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod integration {
     mod provider;
     mod publication;
     mod quality;
+    mod quarantine;
     mod queries;
     mod records;
     mod schemas;

@@ -25,6 +25,7 @@ mod imports;
 mod mail;
 mod provider;
 mod push;
+mod quarantine;
 mod records;
 pub mod scratch;
 mod services;
@@ -51,6 +52,7 @@ pub use provider::{
     SuspensionCause, UsageReport,
 };
 pub use push::{AfterFailure, Delivery, NewDelivery, NewWebhook, Reactivation, Webhook};
+pub use quarantine::{NewQuarantine, QuarantineItem};
 pub use records::{
     cell_text, Change, ChangeOp, ChangePage, EncodedRows, ImportMode, Record, RecordImport,
     RecordTable, RowEncoder, SchemaChange, SchemaConflict,

@@ -64,6 +64,7 @@ fn refusal_vi(code: &str) -> &'static str {
         "payload_too_large" => "Yêu cầu quá lớn",
         "resource_not_found" => "Không có dịch vụ",
         "method_not_allowed" => "Phương thức không được phép",
+        "state_secret_suspected" => "Nghi chứa bí mật nhà nước: bị chặn và tạm giữ",
         _ => "Bị từ chối",
     }
 }

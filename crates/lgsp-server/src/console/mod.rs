@@ -18,6 +18,7 @@ mod exchanges;
 mod grants;
 mod imports;
 mod provider;
+mod quarantine;
 mod services;
 mod sharing_requests;
 mod webhooks;
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .merge(provider::routes())
         .merge(webhooks::routes())
         .merge(consents::routes())
+        .merge(quarantine::routes())
 }
 
 /// The page to answer instead when the caller may not see `resource`: anonymous visitors are
@@ -100,6 +102,7 @@ fn problem_vi(code: crate::error::ErrorCode) -> &'static str {
         Conflict => "Thao tác trùng với dữ liệu đã có.",
         MissingReference | ResourceNotFound => "Đối tượng được chọn không tồn tại.",
         StateSecretNotAllowed => "Nền tảng không tiếp nhận dữ liệu thuộc bí mật nhà nước.",
+        StateSecretSuspected => "Nội dung nghi chứa dấu độ mật bí mật nhà nước nên đã bị chặn và tạm giữ để cơ quan Công an kiểm tra.",
         InvalidTransition => "Không thể thực hiện bước này ở trạng thái hiện tại.",
         NotEditable => "Dịch vụ đã công bố nên không sửa được; hãy đăng ký phiên bản mới.",
         FieldNotShared => "Có trường dữ liệu không thuộc danh sách được chia sẻ.",

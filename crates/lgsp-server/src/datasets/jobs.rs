@@ -73,6 +73,25 @@ pub fn problem(error: ImportError) -> ApiError {
             .with("report", serde_json::to_value(&report).unwrap_or_default()),
         ImportError::Store(error) => error.into(),
         ImportError::Task(error) => ApiError::internal(error),
+        // `run_tracked` holds the rows first and answers with the quarantine's problem.
+        ImportError::StateSecret(watch) => crate::quarantine::blocked(0, &watch.findings),
+    }
+}
+
+/// What an import needs besides the store to enforce the state-secret guard (Q20.3): the
+/// guard, and the transparency log that blocks are recorded on.
+#[derive(Clone)]
+pub struct Guarded {
+    pub guard: Arc<lgsp_core::secret_guard::SecretGuard>,
+    pub log: crate::transparency::TransparencyLog,
+}
+
+impl Guarded {
+    pub fn of(state: &crate::app::AppState) -> Self {
+        Self {
+            guard: state.secret_guard.clone(),
+            log: state.log.clone(),
+        }
     }
 }
 
@@ -96,13 +115,14 @@ pub async fn create(
 pub async fn run(
     store: &Store,
     running: &RunningImports,
+    guarded: &Guarded,
     id: &str,
     table: &RecordTable,
     mode: ImportMode,
     source: Source,
 ) -> Result<Imported, ApiError> {
     let progress = running.track(id);
-    let result = run_tracked(store, id, table, mode, source, progress).await;
+    let result = run_tracked(store, guarded, id, table, mode, source, progress).await;
     running.forget(id);
     result
 }
@@ -118,7 +138,18 @@ pub fn spawn(
 ) {
     let state = state.clone();
     tokio::spawn(async move {
-        match run(&state.store, &state.imports, &id, &table, mode, source).await {
+        let guarded = Guarded::of(&state);
+        match run(
+            &state.store,
+            &state.imports,
+            &guarded,
+            &id,
+            &table,
+            mode,
+            source,
+        )
+        .await
+        {
             Ok(imported) => tracing::info!(
                 dataset = %table.dataset, rows = imported.rows, job = id, by, "records imported"
             ),
@@ -132,6 +163,7 @@ pub fn spawn(
 /// [`run`] with a progress the caller watches.
 pub async fn run_tracked(
     store: &Store,
+    guarded: &Guarded,
     id: &str,
     table: &RecordTable,
     mode: ImportMode,
@@ -139,7 +171,15 @@ pub async fn run_tracked(
     progress: Arc<Progress>,
 ) -> Result<Imported, ApiError> {
     store.start_import_job(id).await?;
-    let result = import_file(store, table, mode, source, progress.clone()).await;
+    let result = import_file(
+        store,
+        table,
+        mode,
+        source,
+        progress.clone(),
+        Some(guarded.guard.clone()),
+    )
+    .await;
     let mut outcome = ImportOutcome {
         rows_read: progress.read(),
         rows_written: progress.written(),
@@ -159,7 +199,12 @@ pub async fn run_tracked(
             }
             // Nothing was committed.
             outcome.rows_written = 0;
-            let problem = problem(error);
+            let problem = match error {
+                ImportError::StateSecret(watch) => {
+                    crate::quarantine::hold_import(store, &guarded.log, table, id, &watch).await
+                }
+                other => problem(other),
+            };
             outcome.error_code = Some(problem.code().code().to_owned());
             outcome.error_detail = problem.detail_text().map(str::to_owned);
             Err(problem)

@@ -321,7 +321,17 @@ async fn import_records(
         }
         return Ok(response);
     }
-    let imported = jobs::run(&state.store, &state.imports, &job, &table, mode, source).await?;
+    let guarded = jobs::Guarded::of(&state);
+    let imported = jobs::run(
+        &state.store,
+        &state.imports,
+        &guarded,
+        &job,
+        &table,
+        mode,
+        source,
+    )
+    .await?;
     tracing::info!(dataset = %id, rows = imported.rows, job, by = %caller.name(), "records imported");
     let mut response = axum::Json(imported).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {

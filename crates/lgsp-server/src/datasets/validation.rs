@@ -9,6 +9,8 @@ use calamine::{open_workbook_from_rs, Data, Reader, Xlsx, XlsxError};
 use lgsp_core::table_schema::{CellValue, FieldType, ReportError, RowValidator, TableSchema};
 use serde::Serialize;
 
+use super::import::SecretWatch;
+
 /// Errors kept in a report; more are counted but not listed.
 const MAX_LISTED_ERRORS: usize = 10_000;
 
@@ -91,6 +93,8 @@ pub const PROGRESS_EVERY: usize = 1000;
 /// progress counter.
 struct Checker<'a, F> {
     validator: RowValidator<'a>,
+    /// The state-secret guard over every cell, valid or not (imports).
+    watch: Option<&'a mut SecretWatch>,
     errors: Vec<ReportError>,
     total_errors: usize,
     rows: usize,
@@ -104,12 +108,18 @@ impl<'a, F: FnMut(Vec<CellValue>)> Checker<'a, F> {
         header: &[String],
         references: Vec<HashSet<Vec<String>>>,
         read: Option<&'a RowCounter>,
+        watch: Option<&'a mut SecretWatch>,
         on_valid_row: F,
     ) -> Self {
         let (validator, errors) = RowValidator::new(schema, header, references);
         let total_errors = errors.len();
+        let mut watch = watch;
+        if let Some(watch) = watch.as_deref_mut() {
+            watch.header(header);
+        }
         Self {
             validator,
+            watch,
             errors,
             total_errors,
             rows: 0,
@@ -122,6 +132,9 @@ impl<'a, F: FnMut(Vec<CellValue>)> Checker<'a, F> {
     /// a CSV file).
     fn row(&mut self, row_number: usize, cells: &[&str]) {
         self.rows += 1;
+        if let Some(watch) = self.watch.as_deref_mut() {
+            watch.row(row_number, cells);
+        }
         match self.validator.check(row_number, cells) {
             Ok(values) => (self.on_valid_row)(values),
             Err(row_errors) => {
@@ -165,7 +178,7 @@ pub fn validate_csv<R: Read>(
     references: Vec<HashSet<Vec<String>>>,
     on_valid_row: impl FnMut(Vec<CellValue>),
 ) -> Result<Report, ReadError> {
-    validate_csv_counted(input, schema, references, None, on_valid_row)
+    validate_csv_counted(input, schema, references, None, None, on_valid_row)
 }
 
 /// [`validate_csv`], keeping `read` at the number of rows read so far.
@@ -174,6 +187,7 @@ pub fn validate_csv_counted<R: Read>(
     schema: &TableSchema,
     references: Vec<HashSet<Vec<String>>>,
     read: Option<&RowCounter>,
+    watch: Option<&mut SecretWatch>,
     on_valid_row: impl FnMut(Vec<CellValue>),
 ) -> Result<Report, ReadError> {
     let mut buffered = BufReader::with_capacity(64 * 1024, input);
@@ -197,7 +211,7 @@ pub fn validate_csv_counted<R: Read>(
     if header.is_empty() || header.iter().all(String::is_empty) {
         return Err(ReadError::Empty);
     }
-    let mut checker = Checker::new(schema, &header, references, read, on_valid_row);
+    let mut checker = Checker::new(schema, &header, references, read, watch, on_valid_row);
     let mut record = csv::StringRecord::new();
     while reader.read_record(&mut record)? {
         let cells: Vec<&str> = record.iter().collect();
@@ -248,6 +262,7 @@ pub fn validate_xlsx(
     schema: &TableSchema,
     references: Vec<HashSet<Vec<String>>>,
     read: Option<&RowCounter>,
+    watch: Option<&mut SecretWatch>,
     on_valid_row: impl FnMut(Vec<CellValue>),
 ) -> Result<Report, ReadError> {
     if bytes.is_empty() {
@@ -300,7 +315,7 @@ pub fn validate_xlsx(
                 .map(|f| f.kind)
         })
         .collect();
-    let mut checker = Checker::new(schema, &header, references, read, on_valid_row);
+    let mut checker = Checker::new(schema, &header, references, read, watch, on_valid_row);
     for (n, cells) in rows.enumerate() {
         let texts: Vec<String> = cells
             .iter()
@@ -447,8 +462,10 @@ mod tests {
         sheet.write_string(6, 4, "ghi chú").unwrap();
         let bytes = book.save_to_buffer().unwrap();
         let mut valid = 0;
-        let report =
-            validate_xlsx(bytes, None, &schema(), Vec::new(), None, |_| valid += 1).unwrap();
+        let report = validate_xlsx(bytes, None, &schema(), Vec::new(), None, None, |_| {
+            valid += 1
+        })
+        .unwrap();
         assert_eq!(
             found(&report),
             [

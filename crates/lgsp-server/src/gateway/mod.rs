@@ -31,14 +31,16 @@ use lgsp_core::exchange::{
 };
 use lgsp_core::forwarding::{keep_fields, ForwardPath};
 use lgsp_core::http_signature::{Component, HttpMessage};
+use lgsp_core::secret_guard::QuarantineSource;
 use lgsp_core::service::{HttpMethod, JsonPointer, ServiceCode, ServiceVersion};
 use lgsp_core::{Actor, AgencyCode, SystemCode, SystemId};
-use lgsp_store::{GrantOn, Service, Store};
+use lgsp_store::{GrantOn, NewQuarantine, Service, Store};
 
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::datasets::provenance::{ext_value, CITATION, RETRIEVED_AT, SOURCE};
 use crate::error::{ApiError, ErrorCode};
+use crate::quarantine::documents;
 use crate::signatures::{content_digest, sign};
 use crate::transparency::LOG_INDEX;
 use access::Access;
@@ -511,6 +513,15 @@ async fn run(
     if !body.is_empty() {
         leaf.request_digest = Some(content_digest(&body));
     }
+    let request_type = parts.headers.get(CONTENT_TYPE);
+    guard_payload(
+        state,
+        leaf,
+        QuarantineSource::ExchangeRequest,
+        request_type,
+        &body,
+    )
+    .await?;
     let sent = forward::Outgoing {
         method,
         upstream: upstream.as_str(),
@@ -530,6 +541,14 @@ async fn run(
         .filter_map(|f| JsonPointer::parse(f).ok())
         .collect();
     let body = filter(&service, &fields, &received.headers, received.body)?;
+    guard_payload(
+        state,
+        leaf,
+        QuarantineSource::ExchangeResponse,
+        received.headers.get(CONTENT_TYPE),
+        &body,
+    )
+    .await?;
     leaf.fields = grant.fields.as_slice().to_vec();
     let mut headers = HeaderMap::new();
     for name in [
@@ -548,6 +567,90 @@ async fn run(
         headers,
         body,
     })
+}
+
+/// Q20.3: refuses a payload with a suspected state-secret marking (451), holding it for the
+/// auditors, unless the same payload to or from the same service was released. Only text-like
+/// bodies are read (JSON, text, XML, CSV, forms, or no declared type), and most of those cost
+/// one pass of the guard's byte prefilter.
+async fn guard_payload(
+    state: &AppState,
+    leaf: &ExchangeLeaf,
+    source: QuarantineSource,
+    content_type: Option<&HeaderValue>,
+    body: &Bytes,
+) -> Result<(), ApiError> {
+    if body.is_empty() || !state.secret_guard.may_contain(body) {
+        return Ok(());
+    }
+    let media_type = content_type
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("text/plain")
+        .to_owned();
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let text_like = essence.starts_with("text/")
+        || essence == "application/json"
+        || essence.ends_with("+json")
+        || essence.ends_with("/xml")
+        || essence.ends_with("+xml")
+        || essence == "application/x-www-form-urlencoded";
+    if !text_like {
+        return Ok(());
+    }
+    let findings = documents::scan(&state.secret_guard, body, &media_type, None);
+    if findings.is_empty() {
+        return Ok(());
+    }
+    let service = leaf.target_label();
+    let scope = format!("service:{service}");
+    let digest = crate::quarantine::sha256_hex(body);
+    if state
+        .store
+        .released_fingerprints(&scope)
+        .await?
+        .contains(&digest)
+    {
+        return Ok(());
+    }
+    let consumer = leaf.consumer_label();
+    let (submitted_by, agency) = match (source, &leaf.target, &leaf.consumer) {
+        (QuarantineSource::ExchangeResponse, Some(Target::Service { provider, .. }), _) => (
+            format!("system:{}/{}", provider.agency, provider.code),
+            Some(provider.agency.to_string()),
+        ),
+        (_, _, Some(system)) => (
+            format!("system:{consumer}"),
+            Some(system.agency.to_string()),
+        ),
+        _ => (format!("system:{consumer}"), None),
+    };
+    Err(crate::quarantine::hold(
+        state,
+        NewQuarantine {
+            source,
+            scope,
+            dataset_id: None,
+            import_job: None,
+            request_id: Some(leaf.request_id.clone()),
+            service: Some(service),
+            consumer: Some(consumer),
+            agency_code: agency,
+            submitted_by,
+            media_type,
+            filename: None,
+            content: body.to_vec(),
+            content_bytes: body.len() as i64,
+            content_sha256: digest.clone(),
+            fingerprints: vec![digest],
+            findings,
+        },
+    )
+    .await)
 }
 
 fn method_not_allowed(service: &Service) -> ApiError {

@@ -213,6 +213,13 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
             hint: "Sự đồng ý của người dân cho chia sẻ dữ liệu cá nhân giữa các cơ quan, và các lần dữ liệu được khai thác",
         });
     }
+    if authorize(actor, Action::Read, Resource::Quarantine).is_ok() {
+        items.push(NavItem {
+            href: "/console/quarantine",
+            label: "Tạm giữ nghi bí mật nhà nước",
+            hint: "Nội dung nghi chứa dấu độ mật bị chặn khi nhập, trao đổi hoặc tải lên: xác nhận hoặc giải phóng",
+        });
+    }
     items.push(NavItem {
         href: "/console/imports",
         label: "Nhập dữ liệu",
