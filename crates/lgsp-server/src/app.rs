@@ -26,8 +26,8 @@ use crate::keys::Keyring;
 use crate::settings::Settings;
 use crate::{
     agencies, auth, catalog, ckan, clients, console, datasets, error_reports, grants,
-    notifications, ops, portal, push, security, services, sharing_requests, systems, transparency,
-    users,
+    notifications, ops, portal, push, security, services, sharing_requests, systems, tickets,
+    transparency, users,
 };
 
 /// What every handler can reach.
@@ -82,6 +82,7 @@ impl AppState {
         (name = "services", description = "Services of provider systems behind the gateway: registration, lifecycle, OpenAPI, connection guides, conformance checks (Q7.2, Q8.1, Q21.3)"),
         (name = "grants", description = "Grants of consumer systems on services and hosted datasets, subscriptions to resources shared by default, suspension and termination (Q13.1, Q8.4, Q15.1.c)"),
         (name = "sharing-requests", description = "Sharing requests of consumer agencies, approved into grants, returned for information, refused with a reason and legal basis, or withdrawn (Q13.1, Q15.1.a, Q16.1)"),
+        (name = "tickets", description = "Tickets between consumers, providers and the operator: problems, disputes (every refusal of a sharing request opens one), data-use questions, proposals to simplify procedures; threads, attachments, deadlines in working days, escalation (Q15.2.g, Q16.1.b, Q22.2, Q23)"),
         (name = "transparency", description = "The transparency log: entries with inclusion proofs, consistency proofs (Q4, Q6.4)"),
         (name = "operations", description = "Probes"),
     )
@@ -128,6 +129,10 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         .merge(services::routes())
         .merge(grants::routes())
         .merge(sharing_requests::routes())
+        .merge(sharing_requests::attachments::routes(
+            settings.max_upload_bytes,
+        ))
+        .merge(tickets::routes(settings.max_upload_bytes))
         .merge(push::routes())
         .merge(transparency::routes::api_routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -166,7 +171,7 @@ pub fn router(state: AppState) -> Router {
         .route("/docs/errors", get(errors_doc))
         .merge(portal::routes())
         .merge(ckan::routes())
-        .merge(console::routes())
+        .merge(console::routes(state.settings.max_upload_bytes))
         .merge(transparency::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -255,6 +260,10 @@ pub async fn run(
         )),
         tokio::spawn(prune_grant_usage(state.store.clone())),
         tokio::spawn(push::dispatch(state.clone(), state.nats.clone())),
+        tokio::spawn(tickets::keep_escalating(
+            state.clone(),
+            Duration::from_secs(60),
+        )),
     ];
     // The client's address is needed to limit error reports sent without signing in.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -18,6 +18,7 @@ mod grants;
 mod imports;
 mod services;
 mod sharing_requests;
+mod tickets;
 mod webhooks;
 
 use crate::app::AppState;
@@ -26,7 +27,8 @@ use crate::error::ApiError;
 use crate::portal::view::{render, AgencyRow, Shell, SystemRow};
 use crate::portal::{to_login, MessagePage};
 
-pub fn routes() -> Router<AppState> {
+/// The console's pages; forms that carry documents take up to `max_upload_bytes`.
+pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/console", get(overview))
         .route("/console/agencies", get(agencies))
@@ -38,7 +40,8 @@ pub fn routes() -> Router<AppState> {
         .merge(error_reports::routes())
         .merge(services::routes())
         .merge(grants::routes())
-        .merge(sharing_requests::routes())
+        .merge(sharing_requests::routes(max_upload_bytes))
+        .merge(tickets::routes(max_upload_bytes))
         .merge(exchanges::routes())
         .merge(webhooks::routes())
 }
@@ -100,6 +103,8 @@ fn problem_vi(code: crate::error::ErrorCode) -> &'static str {
         NotEditable => "Dịch vụ đã công bố nên không sửa được; hãy đăng ký phiên bản mới.",
         FieldNotShared => "Có trường dữ liệu không thuộc danh sách được chia sẻ.",
         RefusalReasonRequired => "Từ chối yêu cầu chia sẻ phải nêu rõ lý do và căn cứ pháp lý.",
+        InvalidAttachment => "Tệp đính kèm không hợp lệ: chỉ nhận tệp PDF, ảnh PNG, JPEG, DOCX, XLSX, ODT, ODS, CSV, JSON hoặc văn bản, không rỗng.",
+        PayloadTooLarge => "Tệp đính kèm vượt quá dung lượng cho phép.",
         ApprovalExceedsRequest => "Chỉ được chấp thuận trong phạm vi trường dữ liệu và thời hạn đã đề nghị.",
         _ => "Không thực hiện được yêu cầu.",
     }
