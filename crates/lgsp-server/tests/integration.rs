@@ -31,6 +31,7 @@ mod integration {
     mod schemas;
     mod services;
     mod sharing_requests;
+    mod tickets;
     mod transparency;
     mod web;
     mod webhooks;

@@ -55,7 +55,7 @@ async fn hosted_birth_records(app: &TestApp, admin: &str) {
 }
 
 /// Creates an agency administrator and signs them in for API use.
-async fn admin_of(app: &TestApp, agency: &str, username: &str) -> String {
+pub(super) async fn admin_of(app: &TestApp, agency: &str, username: &str) -> String {
     let operator = app.token("operator").await;
     let password = "mật khẩu quản trị 2026";
     let response = app
@@ -90,13 +90,13 @@ async fn admin_of(app: &TestApp, agency: &str, username: &str) -> String {
 
 /// The story's parties: the provider's admin, the consumer's admin (of the first demo client's
 /// agency) and the operator, with the records hosted.
-struct Parties {
-    provider: String,
-    consumer: String,
-    operator: String,
+pub(super) struct Parties {
+    pub(super) provider: String,
+    pub(super) consumer: String,
+    pub(super) operator: String,
 }
 
-async fn parties(app: &TestApp) -> Parties {
+pub(super) async fn parties(app: &TestApp) -> Parties {
     let provider = app.token("agency-admin").await;
     hosted_birth_records(app, &provider).await;
     let consumer_agency = app.credentials.clients[0].agency.clone();
@@ -107,7 +107,7 @@ async fn parties(app: &TestApp) -> Parties {
     }
 }
 
-fn request_body(app: &TestApp, fields: Value) -> Value {
+pub(super) fn request_body(app: &TestApp, fields: Value) -> Value {
     json!({
         "target": {"kind": "dataset", "id": DATASET},
         "systems": [app.credentials.clients[0].system],
@@ -119,7 +119,7 @@ fn request_body(app: &TestApp, fields: Value) -> Value {
     })
 }
 
-async fn submit(app: &TestApp, token: &str, body: &Value) -> Value {
+pub(super) async fn submit(app: &TestApp, token: &str, body: &Value) -> Value {
     let response = app
         .send_json(Method::POST, REQUESTS, Some(token), body)
         .await;
@@ -128,7 +128,13 @@ async fn submit(app: &TestApp, token: &str, body: &Value) -> Value {
     response.json().await.unwrap()
 }
 
-async fn step(app: &TestApp, token: &str, id: i64, step: &str, body: &Value) -> reqwest::Response {
+pub(super) async fn step(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    step: &str,
+    body: &Value,
+) -> reqwest::Response {
     app.send_json(
         Method::POST,
         &format!("{REQUESTS}/{id}/{step}"),
@@ -144,7 +150,7 @@ async fn show(app: &TestApp, token: &str, id: i64) -> Value {
     response.json().await.unwrap()
 }
 
-fn log_index(response: &reqwest::Response) -> u64 {
+pub(super) fn log_index(response: &reqwest::Response) -> u64 {
     response
         .headers()
         .get("lgsp-log-index")
