@@ -51,7 +51,7 @@ pub use services::{Service, ServiceCheck, ServiceEvent, ServiceFilter};
 pub use sessions::{Session, SessionKind};
 pub use sharing_requests::{RequestEvent, RequestTarget, RequestTerms, SharingRequest, StepChange};
 pub use systems::{System, SystemPatch};
-pub use tickets::{NewTicket, Ticket, TicketAbout, TicketChange, TicketEvent};
+pub use tickets::{NewTicket, Ticket, TicketAbout, TicketChange, TicketEvent, TicketMove};
 pub use translog::StoredCheckpoint;
 pub use users::{NewUser, User, UserPatch};
 

@@ -206,6 +206,16 @@ pub enum TicketChange {
     },
 }
 
+/// A step to take on a ticket: from which state to which, what else it changes, its message.
+#[derive(Debug, Clone, Copy)]
+pub struct TicketMove<'a> {
+    pub step: TicketStep,
+    pub from: TicketState,
+    pub to: TicketState,
+    pub change: TicketChange,
+    pub message: Option<&'a str>,
+}
+
 impl Store {
     /// Stores an opened ticket with the first entry of its thread (its body). A second dispute
     /// about one sharing request is a conflict.
@@ -311,16 +321,14 @@ impl Store {
     /// Takes `step` on ticket `id` from state `from` to `to` with its thread entry, atomically:
     /// if another step moved the ticket first (or escalated it, for an escalation), nothing
     /// changes and the answer is a conflict.
-    pub async fn move_ticket(
-        &self,
-        id: i64,
-        step: TicketStep,
-        from: TicketState,
-        to: TicketState,
-        change: TicketChange,
-        message: Option<&str>,
-        actor: &str,
-    ) -> Result<Ticket> {
+    pub async fn move_ticket(&self, id: i64, taken: TicketMove<'_>, actor: &str) -> Result<Ticket> {
+        let TicketMove {
+            step,
+            from,
+            to,
+            change,
+            message,
+        } = taken;
         let at = now();
         let (due_at, escalating) = match change {
             TicketChange::None => (None, false),

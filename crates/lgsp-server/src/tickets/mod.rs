@@ -20,7 +20,7 @@ use lgsp_core::ticket::{
 use lgsp_core::{AgencyCode, Role, Text};
 use lgsp_store::{
     Attachment, NewTicket, SharingRequest, StoreError, Ticket, TicketAbout, TicketChange,
-    TicketEvent,
+    TicketEvent, TicketMove,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -539,11 +539,13 @@ pub async fn take(
         .store
         .move_ticket(
             id,
-            step,
-            ticket.state,
-            to,
-            change,
-            message.as_ref().map(Text::as_str),
+            TicketMove {
+                step,
+                from: ticket.state,
+                to,
+                change,
+                message: message.as_ref().map(Text::as_str),
+            },
             &caller.name(),
         )
         .await
@@ -588,13 +590,15 @@ pub async fn escalate_overdue(state: &AppState) -> Result<usize, ApiError> {
             .store
             .move_ticket(
                 ticket.id,
-                TicketStep::Escalate,
-                ticket.state,
-                ticket.state,
-                TicketChange::Escalate {
-                    due_at: deadline(state),
+                TicketMove {
+                    step: TicketStep::Escalate,
+                    from: ticket.state,
+                    to: ticket.state,
+                    change: TicketChange::Escalate {
+                        due_at: deadline(state),
+                    },
+                    message: Some(&message),
                 },
-                Some(&message),
                 OVERDUE,
             )
             .await
