@@ -23,6 +23,7 @@ pub mod sharing_request;
 pub mod system;
 pub mod table_schema;
 pub mod text;
+pub mod ticket;
 pub mod webhook;
 
 pub use agency::{AgencyCode, AgencyKind, Email, FocalOfficer, NewAgency, Phone};

@@ -27,7 +27,7 @@ use crate::settings::Settings;
 use crate::{
     agencies, auth, catalog, ckan, clients, consents, console, datasets, error_reports, grants,
     notifications, ops, portal, provider, push, quarantine, security, services, sharing_requests,
-    systems, transparency, users,
+    systems, tickets, transparency, users,
 };
 
 /// What every handler can reach.
@@ -89,6 +89,7 @@ impl AppState {
         (name = "sharing-requests", description = "Sharing requests of consumer agencies, approved into grants, returned for information, refused with a reason and legal basis, or withdrawn (Q13.1, Q15.1.a, Q16.1)"),
         (name = "provider", description = "The provider's procedures: suspending every grant on a resource, maintenance announced on the portal, the exchange report, usage reports (Q15.1.b, Q15.1.c, Q15.2.e; Decree 47/2020 art. 43–44)"),
         (name = "consents", description = "Citizens' consents to share their records with another agency, revocable at any moment, and the exchanges about them (Q15.2.h, Q7.4; Decree 13/2023 art. 11)"),
+        (name = "tickets", description = "Tickets between consumers, providers and the operator: problems, disputes (every refusal of a sharing request opens one), data-use questions, proposals to simplify procedures; threads, attachments, deadlines in working days, escalation (Q15.2.g, Q16.1.b, Q22.2, Q23)"),
         (name = "transparency", description = "The transparency log: entries with inclusion proofs, consistency proofs (Q4, Q6.4)"),
         (name = "operations", description = "Probes"),
     )
@@ -138,6 +139,10 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         .merge(sharing_requests::routes())
         .merge(provider::routes())
         .merge(consents::routes())
+        .merge(sharing_requests::attachments::routes(
+            settings.max_upload_bytes,
+        ))
+        .merge(tickets::routes(settings.max_upload_bytes))
         .merge(push::routes())
         .merge(transparency::routes::api_routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -176,7 +181,7 @@ pub fn router(state: AppState) -> Router {
         .route("/docs/errors", get(errors_doc))
         .merge(portal::routes())
         .merge(ckan::routes())
-        .merge(console::routes())
+        .merge(console::routes(state.settings.max_upload_bytes))
         .merge(transparency::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -266,6 +271,10 @@ pub async fn run(
         tokio::spawn(prune_grant_usage(state.store.clone())),
         tokio::spawn(push::dispatch(state.clone(), state.nats.clone())),
         tokio::spawn(crate::sharing_requests::keep_deadlines(state.clone())),
+        tokio::spawn(tickets::keep_escalating(
+            state.clone(),
+            Duration::from_secs(60),
+        )),
     ];
     if let Some(relay) = state.relay.clone() {
         background.push(tokio::spawn(crate::notifications::mail::deliver(

@@ -4,6 +4,7 @@
 
 pub mod agencies;
 pub mod app;
+pub mod attachments;
 pub mod auth;
 pub mod catalog;
 pub mod ckan;
@@ -31,6 +32,7 @@ pub mod settings;
 pub mod sharing_requests;
 pub mod signatures;
 pub mod systems;
+pub mod tickets;
 pub mod transparency;
 pub mod users;
 

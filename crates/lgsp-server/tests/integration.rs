@@ -35,6 +35,7 @@ mod integration {
     mod schemas;
     mod services;
     mod sharing_requests;
+    mod tickets;
     mod transparency;
     mod web;
     mod webhooks;

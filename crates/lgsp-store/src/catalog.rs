@@ -232,7 +232,7 @@ pub struct Notification {
 }
 
 #[derive(sqlx::FromRow)]
-struct AttachmentRow {
+pub(crate) struct AttachmentRow {
     id: i64,
     sha256: String,
     size: i64,

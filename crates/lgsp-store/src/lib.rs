@@ -32,6 +32,7 @@ mod services;
 mod sessions;
 mod sharing_requests;
 mod systems;
+mod tickets;
 mod translog;
 mod users;
 
@@ -61,6 +62,7 @@ pub use services::{Service, ServiceCheck, ServiceEvent, ServiceFilter};
 pub use sessions::{Session, SessionKind};
 pub use sharing_requests::{RequestEvent, RequestTarget, RequestTerms, SharingRequest, StepChange};
 pub use systems::{System, SystemPatch};
+pub use tickets::{NewTicket, Ticket, TicketAbout, TicketChange, TicketEvent, TicketMove};
 pub use translog::StoredCheckpoint;
 pub use users::{NewUser, User, UserPatch};
 

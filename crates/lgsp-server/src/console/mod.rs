@@ -21,6 +21,7 @@ mod provider;
 mod quarantine;
 mod services;
 mod sharing_requests;
+mod tickets;
 mod webhooks;
 
 use crate::app::AppState;
@@ -29,7 +30,8 @@ use crate::error::ApiError;
 use crate::portal::view::{render, AgencyRow, Shell, SystemRow};
 use crate::portal::{to_login, MessagePage};
 
-pub fn routes() -> Router<AppState> {
+/// The console's pages; forms that carry documents take up to `max_upload_bytes`.
+pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/console", get(overview))
         .route("/console/agencies", get(agencies))
@@ -41,7 +43,8 @@ pub fn routes() -> Router<AppState> {
         .merge(error_reports::routes())
         .merge(services::routes())
         .merge(grants::routes())
-        .merge(sharing_requests::routes())
+        .merge(sharing_requests::routes(max_upload_bytes))
+        .merge(tickets::routes(max_upload_bytes))
         .merge(exchanges::routes())
         .merge(provider::routes())
         .merge(webhooks::routes())
@@ -109,6 +112,8 @@ fn problem_vi(code: crate::error::ErrorCode) -> &'static str {
         RefusalReasonRequired => "Từ chối yêu cầu chia sẻ phải nêu rõ lý do và căn cứ pháp lý.",
         MaintenanceNoticeTooShort => "Bảo trì, nâng cấp theo kế hoạch phải được thông báo trước ít nhất 7 ngày làm việc; nếu là sự cố bất khả kháng, hãy đánh dấu như vậy.",
         InvalidPeriod => "Kỳ báo cáo chưa hợp lệ: chọn từ ngày, đến ngày (không quá 366 ngày).",
+        InvalidAttachment => "Tệp đính kèm không hợp lệ: chỉ nhận tệp PDF, ảnh PNG, JPEG, DOCX, XLSX, ODT, ODS, CSV, JSON hoặc văn bản, không rỗng.",
+        PayloadTooLarge => "Tệp đính kèm vượt quá dung lượng cho phép.",
         ApprovalExceedsRequest => "Chỉ được chấp thuận trong phạm vi trường dữ liệu và thời hạn đã đề nghị.",
         NotACitizen => "Chỉ tài khoản người dân có số định danh cá nhân (CCCD) mới cho phép chia sẻ dữ liệu của mình.",
         TargetUnavailable => "Dịch vụ hoặc bộ dữ liệu này hiện không thể chia sẻ.",

@@ -1,31 +1,49 @@
 //! The console's sharing-requests page (Q13.1, Q15.1.a, Q16.1): the requests the person's agency
 //! sent and those addressed to it, with the steps the person may take — approve as asked,
-//! return for more information, refuse with a reason and a legal basis, withdraw.
+//! return for more information, refuse with a reason and a legal basis, withdraw — and the form
+//! with which an agency's administrator submits a request, with its documents. A refused
+//! request links to the dispute its refusal opened.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use lgsp_core::sharing_request::{take_step, RequestStep};
-use lgsp_core::{Actor, Resource, Text};
+use lgsp_core::{Actor, Resource, Role, Text};
 use lgsp_store::{RequestTarget, SharingRequest};
 use serde::Deserialize;
 
 use super::problem_page;
 use crate::app::AppState;
+use crate::attachments::{read_upload, FormFields, MULTIPART_OVERHEAD};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Form, Path};
 use crate::portal::to_login;
 use crate::portal::view::{date_vi, render, Shell};
-use crate::sharing_requests::{self as requests, ApproveBody, RefuseBody};
+use crate::sharing_requests::attachments::{self as documents, ATTACHMENT_OWNER};
+use crate::sharing_requests::{self as requests, ApproveBody, RefuseBody, RequestBody};
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
+    let uploads = DefaultBodyLimit::max(max_upload_bytes + MULTIPART_OVERHEAD);
     Router::new()
-        .route("/console/sharing-requests", get(list))
+        .route(
+            "/console/sharing-requests",
+            get(list).post(submit).layer(uploads),
+        )
         .route("/console/sharing-requests/{id}/step", post(step))
+        .route(
+            "/console/sharing-requests/{id}/attachments",
+            post(attach).layer(uploads),
+        )
+}
+
+/// A document of a request, as a link.
+struct DocumentRow {
+    href: String,
+    filename: String,
 }
 
 struct RequestRow {
@@ -48,6 +66,11 @@ struct RequestRow {
     escalated: bool,
     may_decide: bool,
     may_withdraw: bool,
+    /// Pending or returned, and the person is on either side (or the operator).
+    may_attach: bool,
+    documents: Vec<DocumentRow>,
+    /// The dispute the refusal opened.
+    dispute: Option<i64>,
 }
 
 impl RequestRow {
@@ -97,6 +120,9 @@ impl RequestRow {
             escalated: request.escalated_at.is_some(),
             may_decide: may(RequestStep::Approve),
             may_withdraw: may(RequestStep::Withdraw),
+            may_attach: may(RequestStep::Approve) || may(RequestStep::Withdraw),
+            documents: Vec::new(),
+            dispute: None,
         }
     }
 }
@@ -106,6 +132,8 @@ impl RequestRow {
 struct RequestsPage {
     shell: Shell,
     requests: Vec<RequestRow>,
+    /// The systems of the person's agency, when they may submit requests.
+    systems: Vec<(String, String)>,
 }
 
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -120,16 +148,50 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response,
     if let Some(response) = super::refusal(&state, &caller, own) {
         return Ok(response);
     }
-    let rows = requests::visible(&state, &caller, None)
-        .await?
-        .iter()
-        .map(|r| RequestRow::new(r, &caller.actor))
-        .collect();
+    let mut rows = Vec::new();
+    for request in requests::visible(&state, &caller, None).await? {
+        let mut row = RequestRow::new(&request, &caller.actor);
+        row.documents = state
+            .store
+            .attachments_of(ATTACHMENT_OWNER, request.id)
+            .await?
+            .into_iter()
+            .map(|a| DocumentRow {
+                href: format!(
+                    "/api/v1/sharing-requests/{}/attachments/{}",
+                    request.id, a.id
+                ),
+                filename: a.filename,
+            })
+            .collect();
+        row.dispute = state
+            .store
+            .dispute_of_request(request.id)
+            .await?
+            .map(|t| t.id);
+        rows.push(row);
+    }
+    let admin = caller
+        .user
+        .as_ref()
+        .is_some_and(|u| u.assignment.role() == Role::AgencyAdmin);
+    let systems = if admin {
+        state
+            .store
+            .list_systems(Some(&agency))
+            .await?
+            .into_iter()
+            .map(|s| (s.code.to_string(), s.name.to_string()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(render(
         StatusCode::OK,
         &RequestsPage {
             shell: Shell::new(&state.platform_name(), &caller),
             requests: rows,
+            systems,
         },
     ))
 }
@@ -173,6 +235,129 @@ async fn step(
     };
     match taken {
         Ok(_) => Ok(Redirect::to(&back).into_response()),
+        Err(error) if !error.code().status().is_server_error() => {
+            Ok(problem_page(&state, &caller, &error, back))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// The form's text fields as the API's request body: one system per checked box, fields
+/// separated by commas or line breaks, the end date (`yyyy-mm-dd` from the date picker) as the
+/// end of that day in Vietnam.
+fn request_body(fields: &FormFields) -> Result<RequestBody, ApiError> {
+    let one = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let invalid = |detail: String| ApiError::new(ErrorCode::InvalidBody).detail(detail);
+    let target = match one("target_kind").as_str() {
+        "service" => serde_json::json!({"kind": "service", "id": one("target").parse::<i64>()
+            .map_err(|_| invalid("target: a service is named by its number".into()))?}),
+        _ => serde_json::json!({"kind": "dataset", "id": one("target")}),
+    };
+    let systems: Vec<&str> = fields
+        .iter()
+        .filter(|(k, _)| k == "systems")
+        .map(|(_, v)| v.trim())
+        .collect();
+    let asked = one("fields");
+    let wanted: Vec<&str> = asked
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
+    let until = chrono::NaiveDate::parse_from_str(&one("valid_until"), "%Y-%m-%d")
+        .map_err(|_| invalid("valid_until: choose the date access ends".into()))?;
+    let until = until
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|d| d.and_local_timezone(lgsp_core::calendar::VIETNAM).single())
+        .ok_or_else(|| invalid("valid_until: out of range".into()))?
+        .to_utc();
+    let body = serde_json::json!({
+        "target": target,
+        "systems": systems,
+        "fields": wanted,
+        "purpose": {"code": one("purpose_code"), "text": one("purpose_text")},
+        "legal_basis": one("legal_basis"),
+        "expected_volume": one("expected_volume"),
+        "valid_until": until,
+    });
+    serde_json::from_value(body).map_err(|e| invalid(e.to_string()))
+}
+
+/// Submits a request from the console, then attaches the chosen document, if any.
+async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    if caller.web_session.is_none() {
+        return Ok(to_login());
+    }
+    let back = "/console/sharing-requests".to_owned();
+    let outcome = match read_upload(multipart, &caller.name(), state.settings.max_upload_bytes)
+        .await
+    {
+        Ok((file, fields)) => {
+            let csrf = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
+            caller.check_csrf(csrf.map(String::as_str))?;
+            match request_body(&fields) {
+                Ok(body) => match requests::submit_request(&state, &caller, body).await {
+                    Ok(detail) => match file {
+                        Some(file) => documents::attach(&state, &caller, detail.request.id, &file)
+                            .await
+                            .map(drop),
+                        None => Ok(()),
+                    },
+                    Err(error) => Err(error),
+                },
+                Err(error) => Err(error),
+            }
+        }
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&back).into_response()),
+        Err(error) if !error.code().status().is_server_error() => {
+            Ok(problem_page(&state, &caller, &error, back))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Attaches a document to a pending or returned request from the console.
+async fn attach(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    if caller.web_session.is_none() {
+        return Ok(to_login());
+    }
+    let back = "/console/sharing-requests".to_owned();
+    let outcome =
+        match read_upload(multipart, &caller.name(), state.settings.max_upload_bytes).await {
+            Ok((file, fields)) => {
+                let csrf = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
+                caller.check_csrf(csrf.map(String::as_str))?;
+                match file {
+                    Some(file) => documents::attach(&state, &caller, id, &file)
+                        .await
+                        .map(drop),
+                    None => Err(ApiError::new(ErrorCode::InvalidAttachment)
+                        .detail("choose a file to attach")),
+                }
+            }
+            Err(error) => Err(error),
+        };
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&back).into_response()),
         Err(error) if !error.code().status().is_server_error() => {
             Ok(problem_page(&state, &caller, &error, back))
         }

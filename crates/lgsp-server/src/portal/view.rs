@@ -233,6 +233,11 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
         });
     }
     items.push(NavItem {
+        href: "/console/tickets",
+        label: "Phiếu hỗ trợ",
+        hint: "Sự cố, tranh chấp, vướng mắc về sử dụng dữ liệu, đề xuất đơn giản hóa thủ tục",
+    });
+    items.push(NavItem {
         href: "/console/notifications",
         label: "Thông báo",
         hint: "Các bước của quy trình liên quan đến bạn",

@@ -41,6 +41,7 @@ mod notices;
 
 pub use deadlines::{escalate_overdue, keep_deadlines, respond_by, DEADLINE_ACTOR};
 pub use notices::last_day_vi;
+pub mod attachments;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -184,10 +185,25 @@ async fn submit(
     caller: Caller,
     Json(body): Json<RequestBody>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let detail = submit_request(&state, &caller, body).await?;
+    let location = format!("/api/v1/sharing-requests/{}", detail.request.id);
+    Ok((
+        StatusCode::CREATED,
+        [(LOCATION, location)],
+        axum::Json(detail),
+    ))
+}
+
+/// Submits a request for `caller`: what the API and the console both do.
+pub async fn submit_request(
+    state: &AppState,
+    caller: &Caller,
+    body: RequestBody,
+) -> Result<RequestDetail, ApiError> {
     caller.require_person()?;
-    let consumer = own_agency(&caller)
+    let consumer = own_agency(caller)
         .ok_or_else(|| step_error(RequestStepError::WrongRole(RequestStep::Submit)))?;
-    let (terms, target) = terms_of(&state, consumer, body).await?;
+    let (terms, target) = terms_of(state, consumer, body).await?;
     take_step(
         &caller.actor,
         &terms.consumer,
@@ -223,13 +239,7 @@ async fn submit(
     } else {
         notices::tell(&state, &created, RequestStep::Submit).await;
     }
-    let location = format!("/api/v1/sharing-requests/{}", created.id);
-    let detail = detail(&state, created).await?;
-    Ok((
-        StatusCode::CREATED,
-        [(LOCATION, location)],
-        axum::Json(detail),
-    ))
+    detail(state, created).await
 }
 
 async fn detail(state: &AppState, request: SharingRequest) -> Result<RequestDetail, ApiError> {
@@ -633,7 +643,10 @@ pub async fn refuse_request(
     let taken = for_step(state, caller, id, step).await?;
     let refusal = Refusal::new(body.reason.as_deref(), body.legal_basis.as_deref())
         .map_err(|e| ApiError::new(ErrorCode::RefusalReasonRequired).detail(e.to_string()))?;
-    record(state, caller, taken, step, StepChange::Refuse(&refusal)).await
+    let refused = record(state, caller, taken, step, StepChange::Refuse(&refusal)).await?;
+    // Every refusal goes to the body that resolves disputes (Decree 47/2020 art. 48).
+    crate::tickets::open_dispute(state, &refused.request).await?;
+    Ok(refused)
 }
 
 /// Withdraw a request not decided yet (pending or returned). An administrator of the consumer

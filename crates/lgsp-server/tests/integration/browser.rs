@@ -875,3 +875,275 @@ async fn q15_2_h_browser_citizen_grants_then_revokes_consent() {
     screenshot(browser, "42-da-rut-dong-y").await;
     run.finish().await;
 }
+
+/// Signs `username` in through the login form and waits for the console.
+async fn sign_in_as(
+    browser: &Client,
+    app: &super::helpers::TestApp,
+    username: &str,
+    password: &str,
+) {
+    browser.goto(&app.url("/login")).await.unwrap();
+    let field = browser.find(Locator::Id("username")).await.unwrap();
+    field.send_keys(username).await.unwrap();
+    let secret = browser.find(Locator::Id("password")).await.unwrap();
+    secret.send_keys(password).await.unwrap();
+    secret.send_keys("\u{E007}").await.unwrap();
+    browser
+        .wait()
+        .for_url(&url_of(&app.url("/console")))
+        .await
+        .unwrap();
+}
+
+async fn sign_out(browser: &Client) {
+    browser
+        .find(Locator::Id("dang-xuat"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id("dang-nhap"))
+        .await
+        .unwrap();
+}
+
+async fn type_into(browser: &Client, id: &str, text: &str) {
+    browser
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn click(browser: &Client, id: &str) {
+    browser
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn text_of(browser: &Client, id: &str) -> String {
+    browser
+        .wait()
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The text of element `id` once it contains `needle` (the page after a form was sent may still
+/// be loading); bounded, fails with the last text seen.
+async fn text_with(browser: &Client, id: &str, needle: &str) -> String {
+    let mut seen = String::new();
+    for _ in 0..100 {
+        if let Ok(element) = browser.find(Locator::Id(id)).await {
+            if let Ok(text) = element.text().await {
+                if text.contains(needle) {
+                    return text;
+                }
+                seen = text;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("#{id} never contained {needle:?}; last seen: {seen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromium-driver: run with --ignored browser"]
+async fn q15_1_a_browser_refusal_and_dispute() {
+    let run = open_browser().await;
+    let (app, browser) = (&run.app, &run.browser);
+    // Sở Tư pháp hosts birth records; the consumer agency has an administrator.
+    let parties = super::sharing_requests::parties(app).await;
+    let system = app.credentials.clients[0].system.clone();
+
+    // The consumer submits a request from the console.
+    sign_in_as(browser, app, "tieuthu.quantri", "mật khẩu quản trị 2026").await;
+    browser
+        .goto(&app.url("/console/sharing-requests"))
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id("form-yeu-cau"))
+        .await
+        .unwrap();
+    type_into(browser, "doi-tuong", "so-hoa-ho-tich").await;
+    click(browser, &format!("he-thong-{system}")).await;
+    type_into(browser, "truong-du-lieu", "so, ho_ten, ngay_sinh").await;
+    type_into(browser, "ma-muc-dich", "TTHC").await;
+    type_into(browser, "muc-dich", "Giải quyết thủ tục đăng ký thường trú").await;
+    type_into(browser, "can-cu", "Luật Cư trú 2020").await;
+    type_into(browser, "tan-suat", "Khoảng 200 lượt mỗi ngày").await;
+    browser
+        .execute(
+            "document.getElementById('thoi-han').value = '2099-01-01';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(browser, "40-gui-yeu-cau-chia-se").await;
+    click(browser, "gui-yeu-cau").await;
+    browser
+        .wait()
+        .for_element(Locator::Id("bang-yeu-cau"))
+        .await
+        .unwrap();
+    let requests: Vec<serde_json::Value> = app
+        .get("/api/v1/sharing-requests", Some(&parties.consumer))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(requests.len(), 1);
+    let id = requests[0]["id"].as_i64().unwrap();
+    assert_eq!(requests[0]["state"], "pending");
+    assert_eq!(
+        requests[0]["fields"],
+        serde_json::json!(["so", "ho_ten", "ngay_sinh"])
+    );
+    sign_out(browser).await;
+
+    // The provider tries to refuse without a reason: blocked, told why in Vietnamese.
+    sign_in_as(
+        browser,
+        app,
+        "agency-admin",
+        &app.password_of("agency-admin"),
+    )
+    .await;
+    browser
+        .goto(&app.url("/console/sharing-requests"))
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id(&format!("tu-choi-{id}")))
+        .await
+        .unwrap();
+    click(browser, &format!("tu-choi-{id}")).await;
+    text_with(
+        browser,
+        "loi",
+        "Từ chối yêu cầu chia sẻ phải nêu rõ lý do và căn cứ pháp lý.",
+    )
+    .await;
+    screenshot(browser, "41-tu-choi-thieu-ly-do").await;
+    let still: serde_json::Value = app
+        .get(
+            &format!("/api/v1/sharing-requests/{id}"),
+            Some(&parties.provider),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(still["state"], "pending");
+
+    // … then with a reason and a legal basis.
+    browser
+        .goto(&app.url("/console/sharing-requests"))
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id(&format!("ly-do-tu-choi-{id}")))
+        .await
+        .unwrap();
+    type_into(
+        browser,
+        &format!("ly-do-tu-choi-{id}"),
+        "Họ tên là dữ liệu cá nhân",
+    )
+    .await;
+    type_into(
+        browser,
+        &format!("can-cu-tu-choi-{id}"),
+        "Điều 11 Nghị định 13/2023/NĐ-CP",
+    )
+    .await;
+    click(browser, &format!("tu-choi-{id}")).await;
+    text_with(browser, &format!("yeu-cau-{id}"), "Đã từ chối").await;
+    sign_out(browser).await;
+
+    // The consumer sees the refusal and pursues the dispute it opened.
+    sign_in_as(browser, app, "tieuthu.quantri", "mật khẩu quản trị 2026").await;
+    browser
+        .goto(&app.url("/console/sharing-requests"))
+        .await
+        .unwrap();
+    let row = text_of(browser, &format!("yeu-cau-{id}")).await;
+    assert!(
+        row.contains("Đã từ chối")
+            && row.contains("Lý do: Họ tên là dữ liệu cá nhân")
+            && row.contains("Căn cứ từ chối: Điều 11 Nghị định 13/2023/NĐ-CP"),
+        "{row}"
+    );
+    screenshot(browser, "42-yeu-cau-bi-tu-choi").await;
+    click(browser, &format!("tranh-chap-{id}")).await;
+    browser
+        .wait()
+        .for_element(Locator::Id("y-kien"))
+        .await
+        .unwrap();
+    type_into(
+        browser,
+        "y-kien",
+        "Đề nghị Sở xem xét: thủ tục đăng ký thường trú cần đối chiếu họ tên.",
+    )
+    .await;
+    click(browser, "gui-y-kien").await;
+    text_with(browser, "trao-doi", "Đề nghị Sở xem xét").await;
+    screenshot(browser, "43-phieu-tranh-chap").await;
+    let ticket = browser
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse::<i64>()
+        .unwrap();
+    sign_out(browser).await;
+
+    // The operator sees it among the tickets and answers.
+    sign_in_as(browser, app, "operator", &app.password_of("operator")).await;
+    browser.goto(&app.url("/console/tickets")).await.unwrap();
+    let row = text_of(browser, &format!("phieu-{ticket}")).await;
+    assert!(
+        row.contains("Tranh chấp, khiếu nại") && row.contains(&format!("Yêu cầu chia sẻ số {id}")),
+        "{row}"
+    );
+    screenshot(browser, "44-so-tttt-xem-phieu").await;
+    browser
+        .goto(&app.url(&format!("/console/tickets/{ticket}")))
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id("noi-dung-resolve"))
+        .await
+        .unwrap();
+    type_into(
+        browser,
+        "noi-dung-resolve",
+        "Việc từ chối có căn cứ; đề nghị gửi lại yêu cầu không gồm trường họ tên.",
+    )
+    .await;
+    click(browser, "buoc-resolve").await;
+    text_with(browser, "trang-thai-phieu", "Đã trả lời").await;
+    run.finish().await;
+}

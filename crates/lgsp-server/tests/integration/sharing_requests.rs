@@ -152,7 +152,7 @@ async fn show(app: &TestApp, token: &str, id: i64) -> Value {
     response.json().await.unwrap()
 }
 
-fn log_index(response: &reqwest::Response) -> u64 {
+pub(super) fn log_index(response: &reqwest::Response) -> u64 {
     response
         .headers()
         .get("lgsp-log-index")
