@@ -11,7 +11,12 @@ use axum::response::{IntoResponse, Response};
 use lgsp_store::{Attachment, NewAttachment};
 use sha2::{Digest, Sha256};
 
+use lgsp_core::Actor;
+
+use crate::app::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
+use crate::quarantine;
 
 /// Extra room the multipart framing takes beyond the file itself.
 pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
@@ -27,13 +32,17 @@ fn multipart_error(error: MultipartError) -> ApiError {
 /// A part of a console form besides the file, kept as text.
 pub type FormFields = Vec<(String, String)>;
 
-/// Reads the upload: the part `file` and, for console forms, any text parts beside it. A form
-/// sent without choosing a file has an empty `file` part: `None` then.
+/// Reads `caller`'s upload: the part `file` and, for console forms, any text parts beside it.
+/// A form sent without choosing a file has an empty `file` part: `None` then. A file that
+/// carries a suspected state-secret marking is held for the auditors and refused (451,
+/// `quarantine::guard_attachment`).
 pub async fn read_upload(
+    state: &AppState,
+    caller: &Caller,
     mut multipart: Multipart,
-    uploaded_by: &str,
-    max_bytes: usize,
 ) -> Result<(Option<NewAttachment>, FormFields), ApiError> {
+    let uploaded_by = &caller.name();
+    let max_bytes = state.settings.max_upload_bytes;
     let mut file = None;
     let mut fields = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
@@ -57,16 +66,53 @@ pub async fn read_upload(
             fields.push((name, value));
         }
     }
+    if let Some(file) = &file {
+        guard(
+            state,
+            caller,
+            &file.content,
+            &file.media_type,
+            &file.filename,
+        )
+        .await?;
+    }
     Ok((file, fields))
+}
+
+/// Holds a document from `caller` that carries a suspected state-secret marking and answers
+/// 451 (`quarantine::guard_attachment`); lets any other through.
+pub async fn guard(
+    state: &AppState,
+    caller: &Caller,
+    content: &[u8],
+    media_type: &str,
+    filename: &str,
+) -> Result<(), ApiError> {
+    let agency = match &caller.actor {
+        Actor::Person { assignment, .. } => assignment.agency().map(|a| a.to_string()),
+        Actor::System(id) => Some(id.agency.to_string()),
+        Actor::Anonymous => None,
+    };
+    quarantine::guard_attachment(
+        state,
+        quarantine::Upload {
+            bytes: content,
+            media_type,
+            filename: Some(filename),
+            submitted_by: &caller.name(),
+            agency: agency.as_deref(),
+        },
+    )
+    .await
 }
 
 /// The one file of an API upload; anything but a `file` part is refused.
 pub async fn read_file(
+    state: &AppState,
+    caller: &Caller,
     multipart: Multipart,
-    uploaded_by: &str,
-    max_bytes: usize,
 ) -> Result<NewAttachment, ApiError> {
-    let (file, fields) = read_upload(multipart, uploaded_by, max_bytes).await?;
+    let (file, fields) = read_upload(state, caller, multipart).await?;
     if let Some((name, _)) = fields.first() {
         return Err(ApiError::new(ErrorCode::MalformedMultipart).detail(format!(
             "unexpected part `{name}`: send the document as `file`"

@@ -1953,19 +1953,19 @@ async fn q16_1_sharing_requests_move_once_and_approval_grants_atomically(store: 
     // Past its answer period a pending request is escalated once, by one caller.
     let later = respond_by + chrono::Duration::hours(1);
     assert!(store
-        .escalate_overdue_requests(respond_by - chrono::Duration::hours(1), "lgsp:thoi-han")
+        .escalate_overdue_requests(respond_by - chrono::Duration::hours(1), "lgsp:qua-han")
         .await
         .unwrap()
         .is_empty());
     let escalated = store
-        .escalate_overdue_requests(later, "lgsp:thoi-han")
+        .escalate_overdue_requests(later, "lgsp:qua-han")
         .await
         .unwrap();
     assert_eq!(escalated.iter().map(|r| r.id).collect::<Vec<_>>(), [id]);
     assert_eq!(escalated[0].escalated_at, Some(later));
     assert_eq!(escalated[0].state, RequestState::Pending);
     assert!(store
-        .escalate_overdue_requests(later, "lgsp:thoi-han")
+        .escalate_overdue_requests(later, "lgsp:qua-han")
         .await
         .unwrap()
         .is_empty());

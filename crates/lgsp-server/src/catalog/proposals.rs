@@ -229,6 +229,10 @@ async fn submit_proposal(
     let agency = proposer(&caller)?;
     take_step(&caller.actor, &agency, None, Step::Submit).map_err(step_error)?;
     let mut upload = read_upload(multipart).await?;
+    if let Some(letter) = &upload.letter {
+        let pdf = "application/pdf";
+        crate::attachments::guard(&state, &caller, &letter.content, pdf, &letter.filename).await?;
+    }
     let form = upload.form.take().ok_or_else(|| {
         ApiError::new(ErrorCode::InvalidBody).detail("the `proposal` part is missing")
     })?;
@@ -367,6 +371,10 @@ async fn resubmit_proposal(
 ) -> Result<axum::Json<Proposal>, ApiError> {
     let (proposal, to) = proposal_for_step(&state, &caller, id, Step::Resubmit).await?;
     let mut upload = read_upload(multipart).await?;
+    if let Some(letter) = &upload.letter {
+        let pdf = "application/pdf";
+        crate::attachments::guard(&state, &caller, &letter.content, pdf, &letter.filename).await?;
+    }
     let form = upload.form.take().ok_or_else(|| {
         ApiError::new(ErrorCode::InvalidBody).detail("the `proposal` part is missing")
     })?;

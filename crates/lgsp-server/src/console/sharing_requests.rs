@@ -300,9 +300,7 @@ async fn submit(
         return Ok(to_login());
     }
     let back = "/console/sharing-requests".to_owned();
-    let outcome = match read_upload(multipart, &caller.name(), state.settings.max_upload_bytes)
-        .await
-    {
+    let outcome = match read_upload(&state, &caller, multipart).await {
         Ok((file, fields)) => {
             let csrf = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
             caller.check_csrf(csrf.map(String::as_str))?;
@@ -342,7 +340,7 @@ async fn attach(
     }
     let back = "/console/sharing-requests".to_owned();
     let outcome =
-        match read_upload(multipart, &caller.name(), state.settings.max_upload_bytes).await {
+        match read_upload(&state, &caller, multipart).await {
             Ok((file, fields)) => {
                 let csrf = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
                 caller.check_csrf(csrf.map(String::as_str))?;

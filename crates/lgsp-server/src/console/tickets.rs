@@ -463,7 +463,7 @@ async fn upload(
         return Ok(to_login());
     }
     let back = format!("/console/tickets/{id}");
-    let read = read_upload(multipart, &caller.name(), state.settings.max_upload_bytes).await;
+    let read = read_upload(&state, &caller, multipart).await;
     let outcome =
         match read {
             Ok((file, fields)) => {

@@ -113,8 +113,7 @@ async fn upload(
     multipart: Multipart,
 ) -> Result<Response, ApiError> {
     readable(&state, &caller, id).await?;
-    let file =
-        attachments::read_file(multipart, &caller.name(), state.settings.max_upload_bytes).await?;
+    let file = attachments::read_file(&state, &caller, multipart).await?;
     let attached = attach(&state, &caller, id, &file).await?;
     Ok((StatusCode::CREATED, axum::Json(attached)).into_response())
 }

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::settings::Settings;
 
 /// Who takes the steps a deadline takes.
-pub const DEADLINE_ACTOR: &str = "lgsp:thoi-han";
+pub const DEADLINE_ACTOR: &str = "lgsp:qua-han";
 
 /// The end of the answer period of a request submitted at `at`.
 pub fn respond_by(settings: &Settings, at: DateTime<Utc>) -> DateTime<Utc> {

@@ -39,7 +39,7 @@ use crate::extract::{Json, Path, Query};
 pub const ATTACHMENT_OWNER: &str = "ticket";
 
 /// Who escalates a ticket whose deadline passed, in its thread.
-pub const OVERDUE: &str = "lgsp:qua-han";
+pub const OVERDUE: &str = crate::sharing_requests::DEADLINE_ACTOR;
 
 /// Who opens the dispute a refusal leads to, in its thread.
 pub const ON_REFUSAL: &str = "lgsp:tu-choi-yeu-cau";
@@ -779,8 +779,7 @@ async fn upload(
     multipart: Multipart,
 ) -> Result<Response, ApiError> {
     readable(&state, &caller, id).await?;
-    let file =
-        attachments::read_file(multipart, &caller.name(), state.settings.max_upload_bytes).await?;
+    let file = attachments::read_file(&state, &caller, multipart).await?;
     let attached = attach(&state, &caller, id, &file).await?;
     Ok((StatusCode::CREATED, axum::Json(attached)).into_response())
 }

@@ -23,6 +23,7 @@ on_both_backends!(
     q15_1_a_refusal_opens_a_dispute_ticket_for_the_operator,
     q23_ticket_deadline_counts_working_days_and_flags_overdue,
     q15_2_g_attachments_are_checked_for_size_and_type,
+    q20_3_attachments_with_a_secret_stamp_are_held_for_the_auditors,
 );
 
 const TICKETS: &str = "/api/v1/tickets";
@@ -945,5 +946,61 @@ async fn q15_2_g_attachments_are_checked_for_size_and_type(backend: Backend) {
         "invalid_transition",
     )
     .await;
+    app.stop().await;
+}
+
+/// A document stamped as a state secret is not attached: 451 `state_secret_suspected`, the
+/// ticket keeps no attachment, and the auditors find it held in quarantine.
+async fn q20_3_attachments_with_a_secret_stamp_are_held_for_the_auditors(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let p = parties(&app).await;
+    let id = open(&app, &p.consumer, &technical()).await["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("{TICKETS}/{id}/attachments");
+    let letter = "UBND TỈNH HÀ NAM\n\nTỐI MẬT\n\nBáo cáo tình hình an ninh khu vực biên giới\n";
+    let problem = assert_problem(
+        upload(
+            &app,
+            &p.consumer,
+            &path,
+            "file",
+            "bao-cao.txt",
+            "text/plain",
+            letter.as_bytes().to_vec(),
+        )
+        .await,
+        451,
+        "state_secret_suspected",
+    )
+    .await;
+    assert!(problem["detail"].is_string(), "{problem}");
+    assert_eq!(show(&app, &p.consumer, id).await["attachments"], json!([]));
+
+    let auditor = app.token("auditor").await;
+    let held: Vec<Value> = app
+        .get("/api/v1/quarantine?state=held", Some(&auditor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        held.iter().any(|q| q["source"] == "attachment"),
+        "the upload is held: {held:?}"
+    );
+    // An ordinary document still goes through.
+    let response = upload(
+        &app,
+        &p.consumer,
+        &path,
+        "file",
+        "ghi-chu.txt",
+        "text/plain",
+        "Mật khẩu hệ thống đã được đổi; mật độ truy cập bình thường."
+            .as_bytes()
+            .to_vec(),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
     app.stop().await;
 }
