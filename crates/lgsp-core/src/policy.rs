@@ -135,6 +135,9 @@ pub enum Resource<'a> {
     /// police's to examine and decide on (read, and update: confirm or release), no one
     /// else's.
     Quarantine,
+    /// The health of every connected system and its readiness (Q7.5, Q21.3): the operator
+    /// watches it, the auditor reads it.
+    Monitoring,
     /// The signed-in console.
     Console,
 }
@@ -346,6 +349,9 @@ fn allows(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         (Resource::Quarantine, Read | Update) => actor.is(Role::Auditor),
         (Resource::Quarantine, _) => false,
 
+        (Resource::Monitoring, Read) => operator || actor.is(Role::Auditor),
+        (Resource::Monitoring, _) => false,
+
         (Resource::Console, Read) => matches!(actor, Actor::Person { .. }),
         (Resource::Console, _) => false,
     }
@@ -497,6 +503,8 @@ mod tests {
         quarantine       read    . . . . Y . .
         quarantine       update  . . . . Y . .
         quarantine       create  . . . . . . .
+        monitoring       read    . . Y . Y . .
+        monitoring       update  . . . . . . .
         console          read    . Y Y Y Y Y .
         console          update  . . . . . . .
     ";
@@ -662,6 +670,7 @@ mod tests {
                 "webhook(other)" => Resource::Webhook(Some(&other)),
                 "security-events" => Resource::SecurityEvents,
                 "quarantine" => Resource::Quarantine,
+                "monitoring" => Resource::Monitoring,
                 "console" => Resource::Console,
                 other => panic!("unknown resource {other}"),
             };

@@ -126,6 +126,7 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         .merge(auth::api_routes())
         .merge(agencies::routes())
         .merge(systems::routes())
+        .merge(crate::monitoring::routes())
         .merge(users::routes())
         .merge(clients::routes())
         .merge(catalog::routes(settings.max_upload_bytes))
@@ -276,6 +277,9 @@ pub async fn run(
             Duration::from_secs(60),
         )),
     ];
+    if state.settings.health_probes {
+        background.push(tokio::spawn(crate::monitoring::keep_probing(state.clone())));
+    }
     if let Some(relay) = state.relay.clone() {
         background.push(tokio::spawn(crate::notifications::mail::deliver(
             state.clone(),

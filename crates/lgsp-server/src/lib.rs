@@ -20,6 +20,7 @@ pub mod extract;
 pub mod gateway;
 pub mod grants;
 pub mod keys;
+pub mod monitoring;
 pub mod notifications;
 pub mod ops;
 pub mod portal;

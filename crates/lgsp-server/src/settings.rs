@@ -147,6 +147,14 @@ pub struct Settings {
     pub secret_rules: Vec<lgsp_core::secret_guard::RuleSpec>,
     /// Whether the built-in rules (the stamps Mật, Tối mật, Tuyệt mật; "Độ mật:" lines) apply.
     pub secret_builtin_rules: bool,
+    /// How often each registered system's health URL is probed, in seconds. With several
+    /// nodes, one of them probes each system per round.
+    pub health_probe_seconds: u64,
+    /// Failed probes in a row after which the system's agency is alerted (once per outage).
+    pub health_failures_before_alert: u32,
+    /// Whether this node takes part in probing; off for a node without a route to the
+    /// agencies' networks (and in tests, which run the rounds themselves).
+    pub health_probes: bool,
 }
 
 impl Default for Settings {
@@ -192,6 +200,9 @@ impl Default for Settings {
             mail_max_attempts: 10,
             secret_rules: Vec::new(),
             secret_builtin_rules: true,
+            health_probe_seconds: 60,
+            health_failures_before_alert: 3,
+            health_probes: true,
         }
     }
 }
@@ -230,7 +241,7 @@ pub enum SettingsError {
     },
     #[error("set either `database` or `database_file`, not both")]
     DatabaseTwice,
-    #[error("`session_minutes`, `token_seconds`, `max_body_bytes`, `max_upload_bytes`, `push_poll_millis`, `webhook_batch_size`, `webhook_timeout_seconds`, `webhook_max_failures`, `request_response_working_days`, `mail_max_attempts` and the `gateway_*` settings must be positive")]
+    #[error("`session_minutes`, `token_seconds`, `max_body_bytes`, `max_upload_bytes`, `push_poll_millis`, `webhook_batch_size`, `webhook_timeout_seconds`, `webhook_max_failures`, `request_response_working_days`, `mail_max_attempts`, `health_probe_seconds`, `health_failures_before_alert` and the `gateway_*` settings must be positive")]
     NotPositive,
     #[error("invalid `secret_rules`: {0}")]
     SecretRules(String),
@@ -287,6 +298,8 @@ impl Settings {
             || settings.gateway_max_response_bytes == 0
             || settings.request_response_working_days == 0
             || settings.mail_max_attempts == 0
+            || settings.health_probe_seconds == 0
+            || settings.health_failures_before_alert == 0
         {
             return Err(SettingsError::NotPositive);
         }

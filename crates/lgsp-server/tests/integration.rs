@@ -24,6 +24,7 @@ mod integration {
     mod identity;
     mod imports;
     mod mail;
+    mod monitoring;
     mod nats;
     mod operations;
     mod provider;

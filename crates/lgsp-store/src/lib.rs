@@ -21,6 +21,7 @@ mod consents;
 mod error_reports;
 mod exchanges;
 mod grants;
+mod health;
 mod imports;
 mod mail;
 mod provider;
@@ -46,6 +47,7 @@ pub use consents::{Consent, ConsentFilter, LiveConsent, NewConsent};
 pub use error_reports::{ErrorReport, NewErrorReport, Notice};
 pub use exchanges::{ExchangeEntry, ExchangeScope, ExchangeStat};
 pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant};
+pub use health::{month_of, DueProbe, HealthChange, HealthStatus, MonthlyAvailability, Probe};
 pub use imports::{ImportJob, ImportOutcome};
 pub use mail::{MailAttempt, OutgoingMail};
 pub use provider::{

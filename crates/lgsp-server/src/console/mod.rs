@@ -17,6 +17,7 @@ mod error_reports;
 mod exchanges;
 mod grants;
 mod imports;
+mod monitoring;
 mod provider;
 mod quarantine;
 mod services;
@@ -50,6 +51,7 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .merge(webhooks::routes())
         .merge(consents::routes())
         .merge(quarantine::routes())
+        .merge(monitoring::routes())
 }
 
 /// The page to answer instead when the caller may not see `resource`: anonymous visitors are

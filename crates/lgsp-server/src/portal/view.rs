@@ -213,6 +213,13 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
             hint: "Sự đồng ý của người dân cho chia sẻ dữ liệu cá nhân giữa các cơ quan, và các lần dữ liệu được khai thác",
         });
     }
+    if authorize(actor, Action::Read, Resource::Monitoring).is_ok() {
+        items.push(NavItem {
+            href: "/console/monitoring",
+            label: "Giám sát hệ thống kết nối",
+            hint: "Trạng thái hoạt động, tỷ lệ hoạt động trong tháng và mức sẵn sàng kết nối của các hệ thống",
+        });
+    }
     if authorize(actor, Action::Read, Resource::Quarantine).is_ok() {
         items.push(NavItem {
             href: "/console/quarantine",

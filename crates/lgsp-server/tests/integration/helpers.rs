@@ -116,6 +116,8 @@ async fn start(
         data_dir: data_dir.clone(),
         database: database.clone().map(Secret::new),
         demo: true,
+        // Tests run the health-probe rounds themselves (`monitoring::probe_due`).
+        health_probes: false,
         ..Settings::default()
     };
     configure(&mut settings);
