@@ -235,9 +235,9 @@ pub async fn submit_request(
             .await
             .map_err(race_error)?;
         tracing::info!(request = created.id, "sharing request granted by default");
-        notices::tell(&state, &created, RequestStep::Approve).await;
+        notices::tell(state, &created, RequestStep::Approve).await;
     } else {
-        notices::tell(&state, &created, RequestStep::Submit).await;
+        notices::tell(state, &created, RequestStep::Submit).await;
     }
     detail(state, created).await
 }
