@@ -79,19 +79,31 @@ pub async fn probe_due(state: &AppState, now: DateTime<Utc>) -> Result<usize, Ap
             (system, found)
         });
     }
+    // One system's failure to record does not cost the others their round.
+    let mut failed = None;
     while let Some(done) = running.join_next().await {
         let Ok((system, found)) = done else { continue };
-        let change = state
-            .store
-            .record_probe(
-                system.system_id,
-                &found,
-                state.settings.health_failures_before_alert,
-            )
-            .await?;
-        tell(state, &system, &found, change).await?;
+        let recorded = async {
+            let change = state
+                .store
+                .record_probe(
+                    system.system_id,
+                    &found,
+                    state.settings.health_failures_before_alert,
+                )
+                .await?;
+            tell(state, &system, &found, change).await
+        };
+        if let Err(error) = recorded.await {
+            tracing::warn!(agency = %system.agency, system = %system.code, error = ?error,
+                "could not record a health probe");
+            failed = Some(error);
+        }
     }
-    Ok(count)
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(count),
+    }
 }
 
 /// Notifies the agency's administrators and e-mails its focal officer of an outage or a
