@@ -234,6 +234,7 @@ pub async fn give(
         .await?;
     log_step(state, &consent, "grant", &consent.subject_hash).await?;
     tracing::info!(consent = consent.id, by = %caller.name(), "consent given");
+    tell_agencies(state, &consent, false).await;
     Ok(consent)
 }
 
@@ -251,7 +252,52 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: i64) -> Result<Consen
     // The hash the consent was given with, even if the account's number changed since.
     log_step(state, &revoked, "revoke", &revoked.subject_hash).await?;
     tracing::info!(consent = id, by = %caller.name(), "consent revoked");
+    tell_agencies(state, &revoked, true).await;
     Ok(revoked)
+}
+
+/// Tells the provider's and the consumer's administrators that a citizen gave or revoked a
+/// consent concerning them — what, for what, until when; never who (they read the consent,
+/// the number masked, if they need to). A failure to notify is logged, not undone.
+async fn tell_agencies(state: &AppState, consent: &Consent, revoked: bool) {
+    let id = consent.id;
+    let (subject, body) = if revoked {
+        (
+            format!("Người dân rút lại đồng ý chia sẻ dữ liệu số {id}"),
+            format!(
+                "Đồng ý cho {} chia sẻ {} với {} đã bị rút lại; các lần khai thác dựa trên đồng ý này bị từ chối kể từ bây giờ.",
+                consent.provider_name, consent.target_name, consent.consumer_name
+            ),
+        )
+    } else {
+        (
+            format!("Người dân đồng ý chia sẻ dữ liệu số {id}"),
+            format!(
+                "Người dân đồng ý cho {} chia sẻ {} với {} cho mục đích: {}, đến hết ngày {}.",
+                consent.provider_name,
+                consent.target_name,
+                consent.consumer_name,
+                consent.purpose.text,
+                crate::portal::view::date_vi(consent.valid_until - chrono::Duration::seconds(1))
+            ),
+        )
+    };
+    let link = format!("/console/consents#dong-y-{id}");
+    for agency in [&consent.provider, &consent.consumer] {
+        if let Err(error) = state
+            .store
+            .notify(
+                Role::AgencyAdmin,
+                Some(agency),
+                &subject,
+                &body,
+                Some(&link),
+            )
+            .await
+        {
+            tracing::warn!(consent = id, error = ?error, "could not notify a consent step");
+        }
+    }
 }
 
 /// The `consent` leaf of a grant or a revocation: what was consented, the citizen only as the

@@ -255,6 +255,23 @@ async fn q15_2_h_citizen_grants_then_revokes_consent_and_calls_go_from_allowed_t
     assert!(revoked["revoked_at"].is_string());
     let leaf = consent_leaf(&app, revoked_at, id, "revoke").await;
     assert_eq!(leaf["subject"], hash);
+    // The provider's administrators were told of both steps, without the citizen's number.
+    let notices: Vec<Value> = app
+        .get("/api/v1/notifications", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    for subject in [
+        format!("Người dân đồng ý chia sẻ dữ liệu số {id}"),
+        format!("Người dân rút lại đồng ý chia sẻ dữ liệu số {id}"),
+    ] {
+        let notice = notices
+            .iter()
+            .find(|n| n["subject"] == subject.as_str())
+            .unwrap_or_else(|| panic!("{subject}: {notices:?}"));
+        assert!(!notice.to_string().contains(DEMO_CITIZEN_ID));
+    }
     assert_problem(
         call_about(&app, &consumer, Some(DEMO_CITIZEN_ID), "TTHC").await,
         403,
