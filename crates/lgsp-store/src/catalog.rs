@@ -847,6 +847,52 @@ impl Store {
         Ok(sent)
     }
 
+    /// Notifies one person (a citizen, who has no agency) in the app and, with a mail outbox,
+    /// queues the notice to their own address if they gave one.
+    pub async fn notify_person(
+        &self,
+        username: &str,
+        subject: &str,
+        body: &str,
+        link: Option<&str>,
+    ) -> Result<u64> {
+        let at = now();
+        let sent = on_pool!(self, |pool| {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let sent = sqlx::query(
+                "INSERT INTO notifications (user_id, subject, body, link, created_at)
+                 SELECT id, $2, $3, $4, $5 FROM users
+                 WHERE username = $1 AND disabled_at IS NULL",
+            )
+            .bind(username)
+            .bind(subject)
+            .bind(body)
+            .bind(link)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if self.mail {
+                sqlx::query(
+                    "INSERT INTO mail_outbox (recipient, subject, body, link, created_at,
+                         next_attempt_at)
+                     SELECT email, $2, $3, $4, $5, $5 FROM users
+                     WHERE username = $1 AND disabled_at IS NULL AND email IS NOT NULL",
+                )
+                .bind(username)
+                .bind(subject)
+                .bind(body)
+                .bind(link)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            sent
+        });
+        Ok(sent)
+    }
+
     /// A person's notifications, newest first.
     pub async fn notifications(&self, user_id: i64) -> Result<Vec<Notification>> {
         let rows: Vec<Notification> = on_pool!(self, |pool| {

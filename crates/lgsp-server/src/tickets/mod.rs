@@ -295,8 +295,8 @@ async fn notify_answerer(
     Ok(())
 }
 
-/// Notifies the opener's agency (citizens read their tickets in the console) and the other side
-/// of a dispute.
+/// Notifies the opener's agency (or the citizen who opened it) and the other side of a
+/// dispute.
 async fn notify_opener(
     state: &AppState,
     ticket: &Ticket,
@@ -304,6 +304,12 @@ async fn notify_opener(
     body: &str,
 ) -> Result<(), ApiError> {
     let link = link(ticket);
+    if ticket.opener_agency.is_none() {
+        state
+            .store
+            .notify_person(&ticket.opened_by, subject, body, Some(&link))
+            .await?;
+    }
     for agency in [&ticket.opener_agency, &ticket.counterparty]
         .into_iter()
         .flatten()

@@ -423,6 +423,30 @@ async fn q15_2_g_tickets_refuse_wrong_roles_states_and_ids(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(filtered.len(), 1);
+
+    // The provider answers; the citizen, who has no agency, is told in their own inbox.
+    let mine_id = mine["id"].as_i64().unwrap();
+    let response = app
+        .send_json(
+            Method::POST,
+            &format!("{TICKETS}/{mine_id}/resolve"),
+            Some(&p.provider),
+            &json!({"message": "Đã đính chính ngày sinh theo giấy khai sinh gốc."}),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let notices: Vec<Value> = app
+        .get("/api/v1/notifications", Some(&citizen))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n["link"] == format!("/console/tickets/{mine_id}").as_str()),
+        "{notices:?}"
+    );
     app.stop().await;
 }
 
