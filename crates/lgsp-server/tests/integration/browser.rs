@@ -639,20 +639,7 @@ async fn browser_q8_1_q15_1_c_services_are_public_and_grants_suspended_with_a_re
         .unwrap();
     let grant = grant["id"].as_i64().unwrap();
 
-    browser.goto(&app.url("/login")).await.unwrap();
-    let username = browser.find(Locator::Id("username")).await.unwrap();
-    username.send_keys("operator").await.unwrap();
-    let password = browser.find(Locator::Id("password")).await.unwrap();
-    password
-        .send_keys(&app.password_of("operator"))
-        .await
-        .unwrap();
-    password.send_keys("\u{E007}").await.unwrap();
-    browser
-        .wait()
-        .for_url(&url_of(&app.url("/console")))
-        .await
-        .unwrap();
+    sign_in_as(browser, app, "operator", &app.password_of("operator")).await;
     browser.goto(&app.url("/console/services")).await.unwrap();
     browser
         .wait()
@@ -737,20 +724,7 @@ async fn q15_2_h_browser_citizen_grants_then_revokes_consent() {
     assert_eq!(refused.status(), 403, "no consent yet");
 
     // The citizen signs in and consents in the console.
-    browser.goto(&app.url("/login")).await.unwrap();
-    let username = browser.find(Locator::Id("username")).await.unwrap();
-    username.send_keys("citizen").await.unwrap();
-    let password = browser.find(Locator::Id("password")).await.unwrap();
-    password
-        .send_keys(&app.password_of("citizen"))
-        .await
-        .unwrap();
-    password.send_keys("\u{E007}").await.unwrap();
-    browser
-        .wait()
-        .for_url(&url_of(&app.url("/console")))
-        .await
-        .unwrap();
+    sign_in_as(browser, app, "citizen", &app.password_of("citizen")).await;
     browser
         .find(Locator::LinkText("Đồng ý chia sẻ dữ liệu"))
         .await
@@ -842,9 +816,11 @@ async fn q15_2_h_browser_citizen_grants_then_revokes_consent() {
         .click()
         .await
         .unwrap();
+    // Wait for the page after the revocation: the page before it has the same element.
+    let revoked = format!("//*[@id='trang-thai-{id}' and normalize-space()='Đã rút lại']");
     let state = browser
         .wait()
-        .for_element(Locator::Id(&format!("trang-thai-{id}")))
+        .for_element(Locator::XPath(&revoked))
         .await
         .unwrap();
     assert_eq!(state.text().await.unwrap(), "Đã rút lại");
