@@ -10,6 +10,7 @@
 //! script and no external asset.
 
 pub mod docx;
+mod fonts;
 pub mod html;
 pub mod pdf;
 #[cfg(any(test, feature = "sample"))]
@@ -243,6 +244,24 @@ pub fn place_and_date(header: &Header) -> String {
         header.date.year()
     )
 }
+
+/// The line under the appendix's title: "(Kèm theo Báo cáo số        /BC-STTTT ngày 05/12/2026)".
+pub fn appendix_note(header: &Header) -> String {
+    let number = header
+        .number
+        .trim_start_matches("Số:")
+        .trim_start_matches("số:");
+    format!(
+        "(Kèm theo Báo cáo số{} ngày {})",
+        number.trim_end(),
+        header.date.format("%d/%m/%Y")
+    )
+}
+
+/// The widths, in points, of the two columns of the national header (issuing body; national
+/// name and motto). Together a little wider than the text (Decree 30's 12-point capitals need
+/// it), so the header runs slightly into the side margins.
+pub(crate) const HEADER_COLUMNS_PT: [f64; 2] = [220.0, 270.0];
 
 /// The heading of the appendix that lists the query behind every figure.
 pub const SOURCES_TITLE: &str = "Phụ lục: Nguồn số liệu";

@@ -439,3 +439,35 @@ pub(crate) fn every_cell(document: &Document) -> Vec<String> {
     out.extend(document.figures.iter().map(|f| f.value.clone()));
     out
 }
+
+/// Every element opened is closed, in order (`void` elements aside): enough to catch a
+/// mismatched tag in XML or HTML without a parser.
+#[cfg(test)]
+pub(crate) fn assert_well_formed(xml: &str, void: &[&str]) {
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start + 1..];
+        let end = rest.find('>').expect("a tag is closed");
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('!') || tag.starts_with('?') || tag.ends_with('/') {
+            continue;
+        }
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || matches!(c, ':' | '_' | '-' | '.'))
+            .collect();
+        if void.contains(&name.as_str()) {
+            continue;
+        }
+        if tag.starts_with('/') {
+            assert_eq!(stack.pop().as_deref(), Some(name.as_str()), "</{name}>");
+        } else {
+            stack.push(name);
+        }
+    }
+    assert!(stack.is_empty(), "unclosed: {stack:?}");
+    assert!(!rest.contains('>'), "a stray >");
+}

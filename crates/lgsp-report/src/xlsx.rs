@@ -4,9 +4,11 @@
 
 use std::collections::HashSet;
 
+use chrono::{Datelike, NaiveDate};
 pub use rust_xlsxwriter::XlsxError;
 use rust_xlsxwriter::{
-    Chart as XlsxChart, ChartType, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
+    Chart as XlsxChart, ChartType, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder,
+    Workbook, Worksheet,
 };
 
 use crate::{
@@ -20,7 +22,13 @@ const MAX_WIDTH: f64 = 60.0;
 
 /// The workbook as the bytes of an .xlsx file.
 pub fn render(document: &Document) -> Result<Vec<u8>, XlsxError> {
-    let mut workbook = Workbook::new();
+    let mut workbook = workbook_of(document.header.date);
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_title(format!("{} {}", document.title, document.subject))
+            .set_author(&document.header.issuing_body)
+            .set_creation_datetime(&creation_date(document.header.date)),
+    );
     let formats = Formats::new();
     let mut names = HashSet::new();
 
@@ -242,6 +250,22 @@ impl Formats {
     }
 }
 
+/// A workbook dated `date` (not now): one document gives one file.
+pub(crate) fn workbook_of(date: NaiveDate) -> Workbook {
+    let mut workbook = Workbook::new();
+    workbook.set_properties(&DocProperties::new().set_creation_datetime(&creation_date(date)));
+    workbook
+}
+
+fn creation_date(date: NaiveDate) -> ExcelDateTime {
+    ExcelDateTime::from_ymd(
+        u16::try_from(date.year()).unwrap_or(1900).clamp(1900, 9999),
+        date.month() as u8,
+        date.day() as u8,
+    )
+    .unwrap_or_else(|_| ExcelDateTime::from_ymd(2000, 1, 1).expect("a valid date"))
+}
+
 /// A valid sheet name (≤ 31 characters, none of `[]:*?/\`) not yet used in the workbook.
 fn unique_name(wanted: &str, used: &mut HashSet<String>) -> String {
     let clean: String = wanted
@@ -368,7 +392,7 @@ mod tests {
     #[test]
     fn q17_6_the_workbook_has_a_native_chart_per_chart() {
         let bytes = render(&sample()).unwrap();
-        let zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let zip = zip::ZipArchive::new(Cursor::new(&bytes)).unwrap();
         let charts = zip
             .file_names()
             .filter(|name| {
@@ -377,5 +401,7 @@ mod tests {
             })
             .count();
         assert_eq!(charts, 2);
+        // One document, one file.
+        assert!(render(&sample()).unwrap() == bytes);
     }
 }
