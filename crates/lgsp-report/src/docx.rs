@@ -13,11 +13,11 @@ use std::io::{Cursor, Write as _};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use crate::fonts::{column_widths, FontKind};
+use crate::fonts::{column_widths, FontKind, Measured};
 use crate::svg::escape;
 use crate::{
     appendix_note, place_and_date, section_number, Block, Chart, ChartKind, Document, Section,
-    Table, HEADER_COLUMNS_PT, SOURCES_COLUMNS,
+    Table, CHART_COLOURS, HEADER_COLUMNS_PT, SOURCES_COLUMNS,
 };
 
 /// A4 in twentieths of a point.
@@ -32,9 +32,6 @@ const TEXT_WIDTH: u32 = PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT;
 /// Charts: 16 cm by 8 cm, in EMU.
 const CHART_CX: u32 = 5_760_000;
 const CHART_CY: u32 = 2_880_000;
-const PALETTE: [&str; 7] = [
-    "0072B2", "E69F00", "009E73", "D55E00", "CC79A7", "56B4E9", "000000",
-];
 
 const W_NS: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
 const R_NS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
@@ -537,22 +534,16 @@ impl Body {
     /// A bordered table of a header row and rows of (text, look, right-aligned).
     fn grid(&mut self, header: &[(String, Run)], rows: &[Vec<(String, Run, bool)>]) {
         const PADDING: f64 = 5.7; // the cell margins (57 twips a side), in points
-        let columns = header.len();
-        let measured: Vec<Vec<(String, FontKind, f64)>> = std::iter::once(
-            header
-                .iter()
-                .map(|(t, run)| (t.clone(), run.font(), run.size.unwrap_or(14.0)))
-                .collect(),
-        )
-        .chain(rows.iter().map(|row| {
-            row.iter()
-                .map(|(t, run, _)| (t.clone(), run.font(), run.size.unwrap_or(14.0)))
-                .collect()
-        }))
-        .collect();
+        let measure =
+            |text: &String, run: &Run| (text.clone(), run.font(), run.size.unwrap_or(14.0));
+        let head: Vec<Measured> = header.iter().map(|(t, run)| measure(t, run)).collect();
+        let measured: Vec<Vec<Measured>> = rows
+            .iter()
+            .map(|row| row.iter().map(|(t, run, _)| measure(t, run)).collect())
+            .collect();
         let widths: Vec<u32> = column_widths(
+            &head,
             &measured,
-            columns,
             f64::from(TEXT_WIDTH) / 20.0,
             PADDING + 1.0,
         )
@@ -728,7 +719,7 @@ fn chart_xml(chart: &Chart, with_workbook: bool) -> String {
     let rows = chart.categories.len();
     let mut series = String::new();
     for (s, serie) in chart.series.iter().enumerate() {
-        let colour = PALETTE[s % PALETTE.len()];
+        let colour = CHART_COLOURS[s % CHART_COLOURS.len()];
         let column = column_letter(s + 1);
         let _ = write!(
             series,

@@ -16,6 +16,7 @@ pub(crate) enum FontKind {
 }
 
 impl FontKind {
+    #[cfg(test)]
     pub(crate) const ALL: [FontKind; 5] = [
         FontKind::Regular,
         FontKind::Bold,
@@ -88,26 +89,38 @@ impl FontKind {
     }
 }
 
+/// A cell's text as set: the text, its font and its size in points.
+pub(crate) type Measured = (String, FontKind, f64);
+
 /// Column widths for a table of `total` width: each column gets at least its longest word and
 /// the rest is shared in proportion to how much more its longest cell wants (the automatic
-/// table layout of browsers, simplified). `padding` is added to each measure.
+/// table layout of browsers, simplified). Header cells count by their longest word only: a long
+/// header wraps rather than widen a column of short numbers. `padding` is added to each measure.
 pub(crate) fn column_widths(
-    rows: &[Vec<(String, FontKind, f64)>],
-    columns: usize,
+    header: &[Measured],
+    rows: &[Vec<Measured>],
     total: f64,
     padding: f64,
 ) -> Vec<f64> {
+    let columns = header.len();
     let mut min = vec![padding; columns];
     let mut max = vec![padding; columns];
-    for row in rows {
+    for (is_header, row) in
+        std::iter::once((true, header)).chain(rows.iter().map(|r| (false, &r[..])))
+    {
         for (c, (text, font, size)) in row.iter().enumerate().take(columns) {
-            for line in text.lines() {
-                max[c] = max[c].max(font.width(line, *size) + padding);
-            }
             for word in text.split_whitespace() {
                 min[c] = min[c].max(font.width(word, *size) + padding);
             }
+            if !is_header {
+                for line in text.lines() {
+                    max[c] = max[c].max(font.width(line, *size) + padding);
+                }
+            }
         }
+    }
+    for (lo, hi) in min.iter().zip(max.iter_mut()) {
+        *hi = hi.max(*lo);
     }
     let min_sum: f64 = min.iter().sum();
     let max_sum: f64 = max.iter().sum();
@@ -150,17 +163,20 @@ mod tests {
     #[test]
     fn columns_fit_the_width_and_keep_their_longest_word() {
         let cell = |t: &str| (t.to_owned(), FontKind::Regular, 12.0);
+        let header = [cell("STT"), cell("Cơ quan"), cell("Lượt trao đổi năm 2026")];
         let rows = vec![
             vec![
                 cell("1"),
                 cell("Sở Nông nghiệp và Phát triển nông thôn"),
                 cell("1.234.567"),
             ],
-            vec![cell("STT"), cell("Cơ quan"), cell("Lượt trao đổi")],
+            vec![cell("2"), cell("Sở Y tế"), cell("12")],
         ];
-        let widths = column_widths(&rows, 3, 300.0, 8.0);
+        let widths = column_widths(&header, &rows, 300.0, 8.0);
         assert!((widths.iter().sum::<f64>() - 300.0).abs() < 1e-6);
         assert!(widths[0] >= FontKind::Regular.width("STT", 12.0) + 8.0);
+        // The long header wraps: the number column is not as wide as it.
+        assert!(widths[2] < FontKind::Regular.width("Lượt trao đổi năm 2026", 12.0));
         assert!(widths[1] > widths[2] && widths[2] > widths[0]);
     }
 }

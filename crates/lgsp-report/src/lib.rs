@@ -263,6 +263,12 @@ pub fn appendix_note(header: &Header) -> String {
 /// it), so the header runs slightly into the side margins.
 pub(crate) const HEADER_COLUMNS_PT: [f64; 2] = [220.0, 270.0];
 
+/// The series' colours in the DOCX and PDF charts, as in the SVG ones (Okabe–Ito: told apart
+/// with the common colour-vision deficiencies).
+pub(crate) const CHART_COLOURS: [&str; 7] = [
+    "0072B2", "E69F00", "009E73", "D55E00", "CC79A7", "56B4E9", "000000",
+];
+
 /// The heading of the appendix that lists the query behind every figure.
 pub const SOURCES_TITLE: &str = "Phụ lục: Nguồn số liệu";
 /// The columns of that appendix.
