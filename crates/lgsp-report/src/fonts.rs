@@ -94,8 +94,9 @@ pub(crate) type Measured = (String, FontKind, f64);
 
 /// Column widths for a table of `total` width: each column gets at least its longest word and
 /// the rest is shared in proportion to how much more its longest cell wants (the automatic
-/// table layout of browsers, simplified). Header cells count by their longest word only: a long
-/// header wraps rather than widen a column of short numbers. `padding` is added to each measure.
+/// table layout of browsers, simplified). A header cell asks for half its length: a long header
+/// wraps on two lines rather than widen a column of short numbers. `padding` is added to each
+/// measure.
 pub(crate) fn column_widths(
     header: &[Measured],
     rows: &[Vec<Measured>],
@@ -112,10 +113,9 @@ pub(crate) fn column_widths(
             for word in text.split_whitespace() {
                 min[c] = min[c].max(font.width(word, *size) + padding);
             }
-            if !is_header {
-                for line in text.lines() {
-                    max[c] = max[c].max(font.width(line, *size) + padding);
-                }
+            let share = if is_header { 0.5 } else { 1.0 };
+            for line in text.lines() {
+                max[c] = max[c].max(font.width(line, *size) * share + padding);
             }
         }
     }

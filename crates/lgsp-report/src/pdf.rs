@@ -32,8 +32,8 @@ const MARGIN_LEFT: f64 = 30.0 * MM;
 const MARGIN_RIGHT: f64 = 15.0 * MM;
 const TEXT_WIDTH: f64 = PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT;
 const TOP: f64 = PAGE_HEIGHT - MARGIN_TOP;
-/// The body's first-line indent (1,27 cm) and size.
-const INDENT: f64 = 36.0;
+/// The body's first-line indent (1 cm, as in the DOCX) and size.
+const INDENT: f64 = 10.0 * MM;
 const BODY: f64 = 14.0;
 /// Cell padding, horizontal and vertical.
 const PAD_X: f64 = 3.0;
@@ -243,13 +243,13 @@ impl Writer {
 
     /// A horizontal rule `length` long centred on `centre`, at the cursor.
     fn rule(&mut self, centre: f64, length: f64) {
-        let y = (self.y - 2.0) as f32;
+        let y = (self.y - 3.5) as f32;
         let page = self.page();
         page.set_line_width(0.6);
         page.move_to((centre - length / 2.0) as f32, y);
         page.line_to((centre + length / 2.0) as f32, y);
         page.stroke();
-        self.y -= 6.0;
+        self.y -= 7.5;
     }
 
     /// The national header in two columns, the number and date line, title and subject.
@@ -937,4 +937,320 @@ fn deflate(bytes: &[u8]) -> Vec<u8> {
     // Writing to a Vec does not fail.
     encoder.write_all(bytes).expect("compressing in memory");
     encoder.finish().expect("compressing in memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::{every_cell, sample};
+    use std::collections::HashMap;
+    use std::io::Read;
+
+    /// The objects of a file as pdf-writer writes them: number → bytes of `N 0 obj … endobj`.
+    fn objects(pdf: &[u8]) -> HashMap<i32, &[u8]> {
+        let text = pdf;
+        let mut out = HashMap::new();
+        let mut at = 0;
+        while let Some(found) = find(&text[at..], b" 0 obj\n") {
+            let start = at + found;
+            let digits = text[..start]
+                .iter()
+                .rev()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            let number: i32 = std::str::from_utf8(&text[start - digits..start])
+                .unwrap()
+                .parse()
+                .unwrap();
+            let end = start + find(&text[start..], b"endobj").unwrap();
+            out.insert(number, &text[start + 7..end]);
+            at = end;
+        }
+        out
+    }
+
+    fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+        haystack.windows(needle.len()).position(|w| w == needle)
+    }
+
+    fn dict(object: &[u8]) -> String {
+        let end = find(object, b"stream\n").unwrap_or(object.len());
+        String::from_utf8_lossy(&object[..end]).into_owned()
+    }
+
+    /// The decompressed stream of an object.
+    fn stream(object: &[u8]) -> Vec<u8> {
+        let start = find(object, b"stream\n").expect("a stream") + 7;
+        let end = start + find(&object[start..], b"\nendstream").unwrap();
+        let mut out = Vec::new();
+        flate2::read::ZlibDecoder::new(&object[start..end])
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    }
+
+    /// The reference after `key` in a dictionary: `/Contents 12 0 R` → 12.
+    fn reference(dict: &str, key: &str) -> i32 {
+        let rest = &dict[dict.find(key).unwrap_or_else(|| panic!("{key} in {dict}")) + key.len()..];
+        rest.split_whitespace().next().unwrap().parse().unwrap()
+    }
+
+    /// Glyph → character, from a ToUnicode CMap's `bfchar` entries.
+    fn to_unicode(cmap: &[u8]) -> HashMap<u16, char> {
+        let text = String::from_utf8_lossy(cmap);
+        let mut map = HashMap::new();
+        for block in text.split("beginbfchar").skip(1) {
+            let block = block.split("endbfchar").next().unwrap();
+            let hex: Vec<&str> = block
+                .split(['<', '>'])
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .collect();
+            for pair in hex.chunks(2) {
+                let glyph = u16::from_str_radix(pair[0], 16).unwrap();
+                let c = char::from_u32(u32::from_str_radix(pair[1], 16).unwrap()).unwrap();
+                map.insert(glyph, c);
+            }
+        }
+        map
+    }
+
+    /// The text each `Tj`/`TJ` of a content stream shows, decoded through the fonts' maps.
+    fn shown(content: &[u8], maps: &HashMap<String, HashMap<u16, char>>) -> Vec<String> {
+        let mut out = Vec::new();
+        let (mut font, mut last_name, mut pending) =
+            (String::new(), String::new(), Vec::<Vec<u8>>::new());
+        let mut i = 0;
+        while i < content.len() {
+            match content[i] {
+                b'/' => {
+                    let len = content[i + 1..]
+                        .iter()
+                        .take_while(|b| b.is_ascii_alphanumeric())
+                        .count();
+                    last_name = String::from_utf8_lossy(&content[i + 1..i + 1 + len]).into_owned();
+                    i += len + 1;
+                }
+                b'(' => {
+                    let mut bytes = Vec::new();
+                    let mut depth = 0;
+                    i += 1;
+                    loop {
+                        match content[i] {
+                            b'\\' => {
+                                i += 1;
+                                match content[i] {
+                                    b'n' => bytes.push(b'\n'),
+                                    b'r' => bytes.push(b'\r'),
+                                    b't' => bytes.push(b'\t'),
+                                    b'b' => bytes.push(8),
+                                    b'f' => bytes.push(12),
+                                    d @ b'0'..=b'7' => {
+                                        let mut value = u32::from(d - b'0');
+                                        for _ in 0..2 {
+                                            if matches!(content[i + 1], b'0'..=b'7') {
+                                                i += 1;
+                                                value = value * 8 + u32::from(content[i] - b'0');
+                                            }
+                                        }
+                                        bytes.push(value as u8);
+                                    }
+                                    other => bytes.push(other),
+                                }
+                            }
+                            b'(' => {
+                                depth += 1;
+                                bytes.push(b'(');
+                            }
+                            b')' if depth > 0 => {
+                                depth -= 1;
+                                bytes.push(b')');
+                            }
+                            b')' => break,
+                            other => bytes.push(other),
+                        }
+                        i += 1;
+                    }
+                    pending.push(bytes);
+                    i += 1;
+                }
+                b'<' => {
+                    let len = content[i + 1..].iter().position(|b| *b == b'>').unwrap();
+                    let hex = std::str::from_utf8(&content[i + 1..i + 1 + len]).unwrap();
+                    let bytes = (0..hex.len())
+                        .step_by(2)
+                        .map(|j| u8::from_str_radix(&hex[j..j + 2], 16).unwrap())
+                        .collect();
+                    pending.push(bytes);
+                    i += len + 2;
+                }
+                b if b.is_ascii_alphabetic() || b == b'\'' || b == b'"' || b == b'*' => {
+                    let len = content[i..]
+                        .iter()
+                        .take_while(|b| b.is_ascii_alphabetic() || matches!(b, b'\'' | b'"' | b'*'))
+                        .count();
+                    let operator = &content[i..i + len];
+                    match operator {
+                        b"Tf" => font = last_name.clone(),
+                        b"Tj" | b"TJ" => {
+                            let map = &maps[&font];
+                            let text = pending
+                                .iter()
+                                .flat_map(|bytes| bytes.chunks(2))
+                                .map(|pair| map[&u16::from_be_bytes([pair[0], pair[1]])])
+                                .collect();
+                            out.push(text);
+                        }
+                        _ => {}
+                    }
+                    pending.clear();
+                    i += len;
+                }
+                _ => i += 1,
+            }
+        }
+        out
+    }
+
+    /// What each page shows, in order, as a reader extracting the text would find it.
+    fn pages(pdf: &[u8]) -> Vec<Vec<String>> {
+        let objects = objects(pdf);
+        let mut numbers: Vec<i32> = objects
+            .iter()
+            .filter(|(_, o)| dict(o).contains("/Type /Page\n"))
+            .map(|(n, _)| *n)
+            .collect();
+        numbers.sort();
+        numbers
+            .iter()
+            .map(|n| {
+                let page = dict(objects[n]);
+                let fonts = &page[page.find("/Font <<").unwrap()..];
+                let fonts = &fonts[..fonts.find(">>").unwrap()];
+                let maps = fonts
+                    .split('/')
+                    .skip(2)
+                    .map(|entry| {
+                        let name = entry.split_whitespace().next().unwrap().to_owned();
+                        let font = reference(entry, &name);
+                        let cmap = reference(&dict(objects[&font]), "/ToUnicode");
+                        (name, to_unicode(&stream(objects[&cmap])))
+                    })
+                    .collect();
+                shown(&stream(objects[&reference(&page, "/Contents")]), &maps)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_break_at_spaces_within_the_width_and_keep_hard_breaks() {
+        let text = "Sở Thông tin và Truyền thông báo cáo tình hình thực hiện năm 2026";
+        let lines = wrap(text, FontKind::Regular, 14.0, 120.0, 200.0);
+        assert_eq!(lines.join(" "), text);
+        assert!(FontKind::Regular.width(&lines[0], 14.0) <= 120.0);
+        assert!(lines[1..]
+            .iter()
+            .all(|l| FontKind::Regular.width(l, 14.0) <= 200.0));
+        let query = "SELECT 1\n  FROM t WHERE a_very_long_identifier_that_cannot_fit = 1";
+        let lines = wrap(query, FontKind::Mono, 10.0, 150.0, 150.0);
+        assert_eq!(lines[0], "SELECT 1");
+        assert!(lines[1].starts_with("  FROM t"));
+        assert!(lines.iter().all(|l| FontKind::Mono.width(l, 10.0) <= 150.0));
+        assert_eq!(
+            lines.concat().replace(' ', ""),
+            query.replace([' ', '\n'], "")
+        );
+        assert_eq!(
+            wrap("Số:        /BC", FontKind::Regular, 13.0, 300.0, 300.0),
+            ["Số:        /BC"]
+        );
+    }
+
+    #[test]
+    fn q17_6_the_pdf_embeds_its_fonts_and_its_text_can_be_extracted() {
+        let document = sample();
+        let pdf = render(&document);
+        assert!(pdf.starts_with(b"%PDF-1.7"));
+        assert!(pdf.ends_with(b"%%EOF") || pdf.ends_with(b"%%EOF\n"));
+        let objects = objects(&pdf);
+
+        // Five fonts, each embedded as a subset (a whole Liberation Serif is over 370 kB).
+        let files: Vec<i32> = objects
+            .values()
+            .filter(|o| dict(o).contains("/FontFile2"))
+            .map(|o| reference(&dict(o), "/FontFile2"))
+            .collect();
+        assert_eq!(files.len(), 5);
+        for file in files {
+            let program = stream(objects[&file]);
+            assert!(
+                program.len() > 1_000 && program.len() < 80_000,
+                "{}",
+                program.len()
+            );
+            assert!(ttf_parser::Face::parse(&program, 0).is_ok());
+        }
+        assert!(pdf.len() < 150_000, "{} bytes", pdf.len());
+
+        let pages = pages(&pdf);
+        let count = dict(
+            objects
+                .values()
+                .find(|o| dict(o).contains("/Type /Pages"))
+                .unwrap(),
+        );
+        assert!(count.contains(&format!("/Count {}", pages.len())));
+        // The header and section I.1–3, the charts, section I.4 and the table of agencies over
+        // two pages, the closing, the appendix.
+        assert_eq!(pages.len(), 6);
+
+        let first = &pages[0];
+        for line in [
+            "UBND TỈNH HÀ NAM",
+            "SỞ THÔNG TIN VÀ TRUYỀN THÔNG",
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            "Độc lập - Tự do - Hạnh phúc",
+            "Số:        /BC-STTTT",
+            "Hà Nam, ngày 05 tháng 12 năm 2026",
+            "BÁO CÁO",
+            "I. KẾT QUẢ THỰC HIỆN QUY CHẾ",
+        ] {
+            assert!(
+                first.iter().any(|s| s == line),
+                "{line:?} on page 1: {first:?}"
+            );
+        }
+        // Page numbers from the second page.
+        assert!(!first.iter().any(|s| s == "1"));
+        for (i, page) in pages.iter().enumerate().skip(1) {
+            assert_eq!(page.last(), Some(&(i + 1).to_string()));
+        }
+
+        let all = pages
+            .iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ");
+        for value in every_cell(&document) {
+            assert!(all.contains(&value), "{value:?}");
+        }
+        // The long table runs over pages with its header row on each.
+        let with_header = pages
+            .iter()
+            .filter(|p| p.iter().any(|s| s.starts_with("Cơ quan, đơn")))
+            .count();
+        assert!(with_header >= 2, "{with_header}");
+        let last = pages.last().unwrap();
+        assert!(last.iter().any(|s| s == "PHỤ LỤC"));
+        assert!(last
+            .iter()
+            .any(|s| s.starts_with("SELECT COUNT(*) FROM exchange_log")));
+        assert!(pages
+            .iter()
+            .any(|p| p.iter().any(|s| s == "Nguyễn Văn Hùng")));
+
+        // One document, one file.
+        assert!(render(&document) == pdf);
+    }
 }
