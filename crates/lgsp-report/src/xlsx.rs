@@ -104,7 +104,10 @@ pub fn render(document: &Document) -> Result<Vec<u8>, XlsxError> {
             sheet.set_column_width(column as u16, width.min(MAX_WIDTH))?;
         }
         // Printed: A4 landscape, as wide as the page.
-        sheet.set_paper_size(9).set_landscape().set_print_fit_to_pages(1, 0);
+        sheet
+            .set_paper_size(9)
+            .set_landscape()
+            .set_print_fit_to_pages(1, 0);
     }
 
     let sources = workbook.add_worksheet();
@@ -124,7 +127,10 @@ pub fn render(document: &Document) -> Result<Vec<u8>, XlsxError> {
     sources.set_column_width(2, 14)?;
     sources.set_column_width(3, 90)?;
     sources.set_freeze_panes(1, 0)?;
-    sources.set_paper_size(9).set_landscape().set_print_fit_to_pages(1, 0);
+    sources
+        .set_paper_size(9)
+        .set_landscape()
+        .set_print_fit_to_pages(1, 0);
     sources.set_repeat_rows(0, 0)?;
 
     workbook.save_to_buffer()
