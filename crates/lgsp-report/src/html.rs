@@ -13,10 +13,13 @@ const STYLE: &str = r#"
 body { font-family: "Times New Roman", "Liberation Serif", Tinos, serif; font-size: 14pt; line-height: 1.35; color: #000; background: #fff; max-width: 165mm; margin: 2em auto; padding: 0 1em; }
 @media print { body { margin: 0; padding: 0; max-width: none; } }
 table.header, table.closing { width: 100%; border-collapse: collapse; }
+table.header { width: 104%; margin-left: -2%; }
 table.header td, table.closing td { vertical-align: top; text-align: center; padding: 0; border: 0; }
-table.header td.left { width: 38%; font-size: 13pt; }
-table.header td.right { font-size: 13pt; }
-.rule { width: 35%; margin: 2px auto 6px; border-top: 1px solid #000; }
+table.header td.left { width: 45%; font-size: 12pt; }
+table.header td.right { font-size: 12pt; }
+table.header td.right div:nth-child(2) { font-size: 13pt; }
+.number { font-size: 13pt; white-space: pre; }
+.rule { width: 35%; margin: 4px auto 6px; border-top: 1px solid #000; }
 .rule.wide { width: 68%; }
 .number { margin-top: 4px; }
 .date { font-style: italic; font-size: 14pt; margin-top: 4px; }
