@@ -18,10 +18,9 @@ table.header td, table.closing td { vertical-align: top; text-align: center; pad
 table.header td.left { width: 45%; font-size: 12pt; }
 table.header td.right { font-size: 12pt; }
 table.header td.right div:nth-child(2) { font-size: 13pt; }
-.number { font-size: 13pt; white-space: pre; }
+.number { font-size: 13pt; white-space: pre; margin-top: 4px; }
 .rule { width: 35%; margin: 4px auto 6px; border-top: 1px solid #000; }
 .rule.wide { width: 68%; }
-.number { margin-top: 4px; }
 .date { font-style: italic; font-size: 14pt; margin-top: 4px; }
 h1 { font-size: 14pt; text-align: center; margin: 1.2em 0 0; }
 p.subject { font-weight: bold; text-align: center; margin: 0; }
