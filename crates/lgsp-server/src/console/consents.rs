@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{NaiveDate, Utc};
@@ -20,7 +20,6 @@ use lgsp_core::{Actor, AgencyCode, CitizenId, Role, SystemCode, Text};
 use lgsp_store::{Consent, RequestTarget, ServiceFilter};
 use serde::Deserialize;
 
-use super::problem_page;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::catalog::{today, Snapshot};
@@ -334,11 +333,5 @@ fn answer(
     caller: &Caller,
     done: Result<(), ApiError>,
 ) -> Result<Response, ApiError> {
-    match done {
-        Ok(()) => Ok(Redirect::to(BACK).into_response()),
-        Err(error) if !error.code().status().is_server_error() => {
-            Ok(problem_page(state, caller, &error, BACK.to_owned()))
-        }
-        Err(error) => Err(error),
-    }
+    super::after_form(state, caller, done, BACK.to_owned())
 }

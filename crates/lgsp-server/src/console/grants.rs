@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use lgsp_core::exchange::{GrantStep, Target};
@@ -12,7 +12,6 @@ use lgsp_core::{Action, Resource, Text};
 use lgsp_store::{GrantFilter, GrantRecord};
 use serde::Deserialize;
 
-use super::problem_page;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
@@ -207,11 +206,5 @@ async fn take_step(
         (Ok(step), Ok(until)) => grants::take(&state, &caller, id, step, until).await,
         (Err(error), _) | (_, Err(error)) => Err(error),
     };
-    match taken {
-        Ok(_) => Ok(Redirect::to(&back).into_response()),
-        Err(error) if !error.code().status().is_server_error() => {
-            Ok(problem_page(&state, &caller, &error, back))
-        }
-        Err(error) => Err(error),
-    }
+    super::after_form(&state, &caller, taken, back)
 }

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use lgsp_core::proposal::ProposalAction;
@@ -134,6 +134,23 @@ struct ProblemPage {
 }
 
 /// The page answering a refused console action, with the API's status.
+/// The answer to a console form: back to `back` when it was `done`, the page telling the
+/// person what to mend when they can (4xx), our own failure as an error.
+fn after_form<T>(
+    state: &AppState,
+    caller: &Caller,
+    done: Result<T, ApiError>,
+    back: String,
+) -> Result<Response, ApiError> {
+    match done {
+        Ok(_) => Ok(axum::response::Redirect::to(&back).into_response()),
+        Err(error) if !error.code().status().is_server_error() => {
+            Ok(problem_page(state, caller, &error, back))
+        }
+        Err(error) => Err(error),
+    }
+}
+
 fn problem_page(state: &AppState, caller: &Caller, error: &ApiError, back: String) -> Response {
     let status = error.code().status();
     render(

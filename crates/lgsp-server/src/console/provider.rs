@@ -68,13 +68,7 @@ async fn outcome<T>(
     back: String,
     done: Result<T, ApiError>,
 ) -> Result<Response, ApiError> {
-    match done {
-        Ok(_) => Ok(Redirect::to(&back).into_response()),
-        Err(error) if !error.code().status().is_server_error() => {
-            Ok(problem_page(state, caller, &error, back))
-        }
-        Err(error) => Err(error),
-    }
+    super::after_form(state, caller, done, back)
 }
 
 /// A resource the provider can choose in a form: `service:<id>` or `dataset:<id>`.

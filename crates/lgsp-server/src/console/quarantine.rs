@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use lgsp_core::secret_guard::{Location, QuarantineState};
@@ -13,7 +13,7 @@ use lgsp_core::{Resource, Text};
 use lgsp_store::QuarantineItem;
 use serde::Deserialize;
 
-use super::{problem_page, refusal};
+use super::refusal;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
@@ -217,11 +217,5 @@ async fn decide_form(
         (Ok(to), Ok(note)) => decide(&state, &caller, id, to, &note).await,
         (Err(error), _) | (_, Err(error)) => Err(error),
     };
-    match decided {
-        Ok(_) => Ok(Redirect::to(&back).into_response()),
-        Err(error) if !error.code().status().is_server_error() => {
-            Ok(problem_page(&state, &caller, &error, back))
-        }
-        Err(error) => Err(error),
-    }
+    super::after_form(&state, &caller, decided, back)
 }

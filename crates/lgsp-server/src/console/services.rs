@@ -14,7 +14,7 @@ use lgsp_store::{ServiceFilter, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{problem_page, refusal};
+use super::refusal;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
@@ -363,13 +363,8 @@ async fn take_step(
         }
     };
     let back = format!("/console/services/{id}");
-    match services::step(&state, &caller, id, step).await {
-        Ok(_) => Ok(Redirect::to(&back).into_response()),
-        Err(error) if !error.code().status().is_server_error() => {
-            Ok(problem_page(&state, &caller, &error, back))
-        }
-        Err(error) => Err(error),
-    }
+    let taken = services::step(&state, &caller, id, step).await;
+    super::after_form(&state, &caller, taken, back)
 }
 
 #[derive(Deserialize)]
@@ -393,11 +388,5 @@ async fn check(
         Ok(service) => services::check_now(&state, &caller, &service).await,
         Err(error) => Err(error),
     };
-    match checked {
-        Ok(_) => Ok(Redirect::to(&back).into_response()),
-        Err(error) if !error.code().status().is_server_error() => {
-            Ok(problem_page(&state, &caller, &error, back))
-        }
-        Err(error) => Err(error),
-    }
+    super::after_form(&state, &caller, checked, back)
 }

@@ -7,7 +7,7 @@
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use lgsp_core::sharing_request::{take_step, RequestStep};
@@ -15,7 +15,6 @@ use lgsp_core::{Actor, Resource, Role, Text};
 use lgsp_store::{RequestTarget, SharingRequest};
 use serde::Deserialize;
 
-use super::problem_page;
 use crate::app::AppState;
 use crate::attachments::{read_upload, FormFields, MULTIPART_OVERHEAD};
 use crate::auth::Caller;
@@ -334,13 +333,7 @@ async fn step(
         "withdraw" => requests::withdraw_request(&state, &caller, id).await,
         _ => Err(ApiError::new(ErrorCode::InvalidRequest).detail("unknown step")),
     };
-    match taken {
-        Ok(_) => Ok(Redirect::to(&back).into_response()),
-        Err(error) if !error.code().status().is_server_error() => {
-            Ok(problem_page(&state, &caller, &error, back))
-        }
-        Err(error) => Err(error),
-    }
+    super::after_form(&state, &caller, taken, back)
 }
 
 /// The form's text fields as the API's request body: one system per checked box, fields
@@ -421,13 +414,7 @@ async fn submit(
         }
         Err(error) => Err(error),
     };
-    match outcome {
-        Ok(()) => Ok(Redirect::to(&back).into_response()),
-        Err(error) if !error.code().status().is_server_error() => {
-            Ok(problem_page(&state, &caller, &error, back))
-        }
-        Err(error) => Err(error),
-    }
+    super::after_form(&state, &caller, outcome, back)
 }
 
 /// Resubmits a returned request with the amended terms from the console, then attaches the
@@ -454,13 +441,7 @@ async fn resubmit(
         Ok::<(), ApiError>(())
     }
     .await;
-    match outcome {
-        Ok(()) => Ok(Redirect::to(&back).into_response()),
-        Err(error) if !error.code().status().is_server_error() => {
-            Ok(problem_page(&state, &caller, &error, back))
-        }
-        Err(error) => Err(error),
-    }
+    super::after_form(&state, &caller, outcome, back)
 }
 
 /// Attaches a document to a pending or returned request from the console.
@@ -489,11 +470,5 @@ async fn attach(
             }
             Err(error) => Err(error),
         };
-    match outcome {
-        Ok(()) => Ok(Redirect::to(&back).into_response()),
-        Err(error) if !error.code().status().is_server_error() => {
-            Ok(problem_page(&state, &caller, &error, back))
-        }
-        Err(error) => Err(error),
-    }
+    super::after_form(&state, &caller, outcome, back)
 }
