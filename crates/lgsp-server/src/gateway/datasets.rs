@@ -87,14 +87,16 @@ impl Exchange<'_> {
         F: FnOnce(Option<Vec<String>>) -> Fut,
         Fut: Future<Output = Result<Response, ApiError>>,
     {
+        let target = Target::Dataset {
+            id: self.id.clone(),
+        };
+        let access = state.gateway.access.current(&state.store).await?;
+        // A window on the dataset holds every system's read, open data included: systems are
+        // told when to come back (people keep reading open data as last published).
+        crate::provider::maintenance::check_open(&access.maintenance(&target).await?, at)?;
         let granted = match self.access {
             Access::Open => None,
             Access::Granted => {
-                let target = Target::Dataset {
-                    id: self.id.clone(),
-                };
-                let access = state.gateway.access.current(&state.store).await?;
-                crate::provider::maintenance::check_open(&access.maintenance(&target).await?, at)?;
                 let grants = access.grants(self.system, &target).await?;
                 let attempt = Attempt {
                     consumer: self.system,

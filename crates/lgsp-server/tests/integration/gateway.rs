@@ -30,6 +30,7 @@ on_both_backends!(
     q15_2_e_console_lists_the_agency_exchanges_and_metrics_count_them,
     q15_2_e_system_reads_of_open_datasets_are_logged,
     q15_2_e_refused_system_reads_of_datasets_are_logged,
+    q15_1_c_maintenance_of_an_open_dataset_answers_systems_503_and_citizens_keep_reading,
 );
 
 /// The provider's system in the stories: Sở Tư pháp's civil-status look-up.
@@ -1160,6 +1161,56 @@ async fn q15_2_e_console_lists_the_agency_exchanges_and_metrics_count_them(backe
 /// The demo's open code list of administrative units, with records, owned by Sở Nội vụ.
 const UNITS: &str = "/api/v1/datasets/don-vi-hanh-chinh/records";
 const HOME_AFFAIRS: &str = "000.00.02.H35";
+
+async fn q15_1_c_maintenance_of_an_open_dataset_answers_systems_503_and_citizens_keep_reading(
+    backend: Backend,
+) {
+    let app = spawn_app_with(backend, limits).await;
+    let (_, token) = app.client_token().await;
+    let operator = app.token("operator").await;
+    assert_eq!(call(&app, &token, UNITS, None).await.status(), 200);
+
+    // Force majeure on the open dataset, for two hours.
+    let response = app
+        .send_json(
+            Method::POST,
+            "/api/v1/maintenance",
+            Some(&operator),
+            &json!({
+                "target": {"kind": "dataset", "id": "don-vi-hanh-chinh"},
+                "ends_at": (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339(),
+                "description": "Sự cố đường truyền tới hệ thống nguồn",
+                "force_majeure": true
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let window: Value = response.json().await.unwrap();
+
+    // A system is told when to come back, and the refusal is a leaf of the log …
+    let refused = call(&app, &token, UNITS, None).await;
+    let index = log_index(&refused);
+    assert!(refused.headers().contains_key("retry-after"));
+    let problem = assert_problem(refused, 503, "under_maintenance").await;
+    assert_eq!(problem["maintenance"], window["id"]);
+    let entry = proven_entry(&app, index).await;
+    assert_eq!(entry["status"], 503);
+    assert_eq!(entry["refusal"], "under_maintenance");
+
+    // … while people read the open data as last published, unlogged.
+    let response = app.get(UNITS, None).await;
+    assert_eq!(response.status(), 200);
+    assert!(!response.headers().contains_key("lgsp-log-index"));
+
+    // Over early: served again from the next request.
+    let cancel = format!("/api/v1/maintenance/{}/cancel", window["id"]);
+    let response = app
+        .send_json(Method::POST, &cancel, Some(&operator), &json!({}))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(call(&app, &token, UNITS, None).await.status(), 200);
+    app.stop().await;
+}
 
 async fn q15_2_e_system_reads_of_open_datasets_are_logged(backend: Backend) {
     let app = spawn_app_with(backend, limits).await;
