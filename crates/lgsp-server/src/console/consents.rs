@@ -14,7 +14,7 @@ use axum::Router;
 use chrono::{NaiveDate, Utc};
 use lgsp_core::catalog::{AccessLevel, DatasetId};
 use lgsp_core::consent::{ConsentPurpose, ConsentState};
-use lgsp_core::exchange::PurposeCode;
+use lgsp_core::exchange::{GrantFields, PurposeCode};
 use lgsp_core::service::ServiceState;
 use lgsp_core::{Actor, AgencyCode, CitizenId, Role, SystemCode, Text};
 use lgsp_store::{Consent, RequestTarget, ServiceFilter};
@@ -245,6 +245,9 @@ pub struct ConsentForm {
     consumer: String,
     #[serde(default)]
     consumer_system: String,
+    /// Field names (datasets) or JSON pointers (services), comma-separated; empty: all.
+    #[serde(default)]
+    fields: String,
     purpose_code: String,
     purpose_text: String,
     /// `dd/mm/yyyy`.
@@ -272,12 +275,23 @@ impl ConsentForm {
             "" => None,
             code => Some(SystemCode::parse(code).map_err(|e| invalid("consumer_system", e))?),
         };
+        let named: Vec<String> = self
+            .fields
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let fields = match named.is_empty() {
+            true => None,
+            false => Some(GrantFields::new(named).map_err(|e| invalid("fields", e))?),
+        };
         Ok(ConsentBody {
             target,
             consumer: AgencyCode::parse(self.consumer.trim())
                 .map_err(|e| invalid("consumer", e))?,
             consumer_system,
-            fields: None,
+            fields,
             purpose: ConsentPurpose {
                 code: PurposeCode::parse(self.purpose_code.trim())
                     .map_err(|e| invalid("purpose_code", e))?,

@@ -20,6 +20,7 @@ on_both_backends!(
     q15_2_h_consent_for_another_consumer_does_not_count,
     q15_2_h_citizen_sees_exchanges_about_them,
     q15_2_h_wrong_roles_unknown_ids_bad_numbers_and_past_dates_are_problems,
+    q15_2_h_console_consent_covers_the_fields_the_citizen_names,
 );
 
 /// The provider's system and service of the stories (Sở Tư pháp).
@@ -883,5 +884,65 @@ async fn q15_2_h_wrong_roles_unknown_ids_bad_numbers_and_past_dates_are_problems
         consent["state"], "active",
         "refused revocations changed nothing"
     );
+    app.stop().await;
+}
+
+async fn q15_2_h_console_consent_covers_the_fields_the_citizen_names(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.token("agency-admin").await;
+    let citizen = app.token("citizen").await;
+    let service = consent_service(&app, &admin).await;
+    let person = super::web::browser(&app);
+    assert_eq!(
+        super::web::sign_in(&app, &person, "citizen").await.status(),
+        303
+    );
+    let page = person
+        .get(app.url("/console/consents"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"fields\""), "{page}");
+    let csrf = super::web::csrf_field(&page);
+    let until = (lgsp_core::consent::vietnam_date(Utc::now()) + Duration::days(30))
+        .format("%d/%m/%Y")
+        .to_string();
+    let consumer = app.credentials.clients[0].agency.clone();
+    let give_form = |fields: &'static str| {
+        person
+            .post(app.url("/console/consents"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("target", &format!("service:{service}")),
+                ("consumer", consumer.as_str()),
+                ("consumer_system", ""),
+                ("fields", fields),
+                ("purpose_code", "TTHC"),
+                ("purpose_text", "Đăng ký thường trú"),
+                ("until", until.as_str()),
+            ])
+            .send()
+    };
+    let consents = || async {
+        app.get("/api/v1/consents", Some(&citizen))
+            .await
+            .json::<Vec<Value>>()
+            .await
+            .unwrap()
+    };
+
+    // A field the service does not share is refused, and nothing is stored.
+    let refused = give_form("/ho_ten, /so_dien_thoai").await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(consents().await.is_empty());
+
+    // Named fields only: the consent covers those, not everything the service shares.
+    assert_eq!(give_form("/ho_ten").await.unwrap().status(), 303);
+    let given = consents().await;
+    assert_eq!(given.len(), 1);
+    assert_eq!(given[0]["fields"], json!(["/ho_ten"]));
     app.stop().await;
 }
