@@ -40,7 +40,7 @@ mod deadlines;
 mod notices;
 
 pub use deadlines::{escalate_overdue, keep_deadlines, respond_by, DEADLINE_ACTOR};
-pub use notices::last_day_vi;
+pub use notices::{agency_name, last_day_vi};
 pub mod attachments;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -655,7 +655,7 @@ pub async fn refuse_request(
     let refusal = Refusal::new(body.reason.as_deref(), body.legal_basis.as_deref())
         .map_err(|e| ApiError::new(ErrorCode::RefusalReasonRequired).detail(e.to_string()))?;
     // Every refusal goes to the body that resolves disputes (Decree 47/2020 art. 48).
-    let dispute = crate::tickets::dispute_on_refusal(state, &taken.0, &refusal)?;
+    let dispute = crate::tickets::dispute_on_refusal(state, &taken.0, &refusal).await?;
     let change = StepChange::Refuse {
         refusal: &refusal,
         dispute: &dispute,

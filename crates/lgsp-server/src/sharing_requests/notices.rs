@@ -28,12 +28,37 @@ pub fn last_day_vi(request: &SharingRequest) -> Option<String> {
         .map(|end| date_vi(end - chrono::Duration::seconds(1)))
 }
 
+/// The two parties of a request as people name them.
+struct Parties {
+    consumer: String,
+    provider: String,
+}
+
+impl Parties {
+    async fn of(state: &AppState, request: &SharingRequest) -> Self {
+        Self {
+            consumer: agency_name(state, &request.consumer).await,
+            provider: agency_name(state, &request.provider).await,
+        }
+    }
+}
+
+/// An agency as notices name it: its name, or its code if it cannot be read.
+pub async fn agency_name(state: &AppState, code: &AgencyCode) -> String {
+    match state.store.get_agency(code).await {
+        Ok(agency) => agency.name.to_string(),
+        Err(_) => code.to_string(),
+    }
+}
+
 /// Who is told of `step` on `request`, and what.
-fn notice(
-    request: &SharingRequest,
+fn notice<'a>(
+    request: &'a SharingRequest,
+    parties: &Parties,
     step: RequestStep,
-) -> Vec<(Role, Option<&AgencyCode>, String, String)> {
+) -> Vec<(Role, Option<&'a AgencyCode>, String, String)> {
     let id = request.id;
+    let (consumer, provider) = (&parties.consumer, &parties.provider);
     let deadline = last_day_vi(request)
         .map(|day| format!(" Hạn trả lời: {day}."))
         .unwrap_or_default();
@@ -45,35 +70,32 @@ fn notice(
     };
     match step {
         RequestStep::Submit => to_provider(
-            format!("Yêu cầu chia sẻ dữ liệu số {id} từ {}", request.consumer),
+            format!("Yêu cầu chia sẻ dữ liệu số {id} từ {consumer}"),
             format!(
-                "{} đề nghị được chia sẻ {} cho mục đích: {}.{deadline}",
-                request.consumer,
+                "{consumer} đề nghị được chia sẻ {} cho mục đích: {}.{deadline}",
                 target_vi(request),
                 request.purpose.text
             ),
         ),
         RequestStep::Resubmit => to_provider(
             format!("Yêu cầu chia sẻ dữ liệu số {id} đã được bổ sung và gửi lại"),
-            format!("{} đã bổ sung thông tin theo đề nghị.{deadline}", request.consumer),
+            format!("{consumer} đã bổ sung thông tin theo đề nghị.{deadline}"),
         ),
         RequestStep::Withdraw => to_provider(
             format!("Yêu cầu chia sẻ dữ liệu số {id} đã được rút"),
-            format!("{} đã rút yêu cầu; không cần xem xét tiếp.", request.consumer),
+            format!("{consumer} đã rút yêu cầu; không cần xem xét tiếp."),
         ),
         RequestStep::Approve => to_consumer(
             format!("Yêu cầu chia sẻ dữ liệu số {id} đã được chấp thuận"),
             format!(
-                "{} đã chấp thuận chia sẻ {}; các hệ thống của đơn vị có thể khai thác qua nền tảng.",
-                request.provider,
+                "{provider} đã chấp thuận chia sẻ {}; các hệ thống của đơn vị có thể khai thác qua nền tảng.",
                 target_vi(request)
             ),
         ),
         RequestStep::Return => to_consumer(
             format!("Yêu cầu chia sẻ dữ liệu số {id} được trả lại để bổ sung thông tin"),
             format!(
-                "{} đề nghị bổ sung: {}",
-                request.provider,
+                "{provider} đề nghị bổ sung: {}",
                 request.decision_reason.as_deref().unwrap_or_default()
             ),
         ),
@@ -88,9 +110,7 @@ fn notice(
         RequestStep::Escalate => {
             let subject = format!("Yêu cầu chia sẻ dữ liệu số {id} quá hạn trả lời");
             let body = format!(
-                "{} chưa trả lời yêu cầu của {} về {}.{deadline} Yêu cầu đã được chuyển đơn vị vận hành để đôn đốc, giải quyết.",
-                request.provider,
-                request.consumer,
+                "{provider} chưa trả lời yêu cầu của {consumer} về {}.{deadline} Yêu cầu đã được chuyển đơn vị vận hành để đôn đốc, giải quyết.",
                 target_vi(request)
             );
             vec![
@@ -105,7 +125,8 @@ fn notice(
 /// does not undo the step.
 pub async fn tell(state: &AppState, request: &SharingRequest, step: RequestStep) {
     let link = link(request);
-    for (role, agency, subject, body) in notice(request, step) {
+    let parties = Parties::of(state, request).await;
+    for (role, agency, subject, body) in notice(request, &parties, step) {
         if let Err(error) = state
             .store
             .notify(role, agency, &subject, &body, Some(&link))

@@ -326,20 +326,22 @@ async fn notify_opener(
 /// The dispute a refusal of `request` opens (Decree 47/2020 art. 48), stored with the refusal
 /// in one transaction: the consumer agency is the opener and pursues it, the operator resolves
 /// it, the provider takes part.
-pub fn dispute_on_refusal(
+pub async fn dispute_on_refusal(
     state: &AppState,
     request: &SharingRequest,
     refusal: &Refusal,
 ) -> Result<NewTicket, ApiError> {
     let text = |s: String| Text::parse(s).map_err(ApiError::internal);
+    let provider = crate::sharing_requests::agency_name(state, &request.provider).await;
+    let consumer = crate::sharing_requests::agency_name(state, &request.consumer).await;
     Ok(NewTicket {
         kind: TicketKind::Dispute,
         subject: text(format!("Yêu cầu chia sẻ số {} bị từ chối", request.id))?,
         body: text(format!(
-            "Cơ quan {} đã từ chối yêu cầu chia sẻ dữ liệu số {} của cơ quan {}. Lý do: {}. \
+            "{provider} đã từ chối yêu cầu chia sẻ dữ liệu số {} của {consumer}. Lý do: {}. \
              Căn cứ pháp lý: {}. Cơ quan khai thác có thể trao đổi, bổ sung tài liệu; Sở \
              Thông tin và Truyền thông xem xét, giải quyết (Điều 48 Nghị định 47/2020/NĐ-CP).",
-            request.provider, request.id, request.consumer, refusal.reason, refusal.legal_basis
+            request.id, refusal.reason, refusal.legal_basis
         ))?,
         opener_agency: Some(request.consumer.clone()),
         opened_by: ON_REFUSAL.to_owned(),
@@ -373,10 +375,12 @@ pub async fn announce_dispute(state: &AppState, request: &SharingRequest) {
             "Từ chối yêu cầu chia sẻ số {}: phiếu tranh chấp số {}",
             request.id, ticket.id
         );
+        let provider = crate::sharing_requests::agency_name(state, &request.provider).await;
+        let consumer = crate::sharing_requests::agency_name(state, &request.consumer).await;
         let body = format!(
-            "Cơ quan {} từ chối yêu cầu chia sẻ số {} của cơ quan {}. Lý do: {reason}. Căn cứ: \
+            "{provider} từ chối yêu cầu chia sẻ số {} của {consumer}. Lý do: {reason}. Căn cứ: \
              {basis}. Phiếu tranh chấp số {} đã được mở để Sở Thông tin và Truyền thông giải quyết.",
-            request.provider, request.id, request.consumer, ticket.id
+            request.id, ticket.id
         );
         notify_answerer(state, &ticket, &subject, &body).await?;
         notify_opener(state, &ticket, &subject, &body).await

@@ -225,7 +225,17 @@ async fn q16_1_request_steps_reach_the_other_side_in_the_inbox_and_by_email(back
     )
     .await;
     let id = created["id"].as_i64().unwrap();
-    let subject = format!("Yêu cầu chia sẻ dữ liệu số {id} từ {consumer_agency}");
+    // Agencies are named as people name them, not by their codes.
+    let consumer_name = app
+        .get(&format!("/api/v1/agencies/{consumer_agency}"), None)
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let subject = format!("Yêu cầu chia sẻ dữ liệu số {id} từ {consumer_name}");
     let notices = inbox(&app, &p.provider).await;
     let notice = notices
         .iter()
