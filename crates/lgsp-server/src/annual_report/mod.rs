@@ -27,12 +27,20 @@ use figures::{change, exchanges_in, Kind, Period, Plan, Scope, Slot, EXCHANGES_R
 pub use render::Format;
 pub use routes::routes;
 
-/// The first year a report can be asked for.
+/// The first year a report can be asked for when no regulation is configured.
 pub const FIRST_YEAR: i32 = 2000;
 
 /// Viet Nam's date at `at`.
 pub fn vietnam_date(at: DateTime<Utc>) -> NaiveDate {
     (at + chrono::Duration::hours(7)).date_naive()
+}
+
+/// The first year reported on: the regulation's, or [`FIRST_YEAR`].
+pub fn first_year(settings: &Settings) -> i32 {
+    settings
+        .regulation
+        .as_ref()
+        .map_or(FIRST_YEAR, |r| r.date.year())
 }
 
 /// Why a year cannot be reported on.
@@ -43,16 +51,13 @@ pub struct YearOutOfRange {
     pub last: i32,
 }
 
-/// Checks that `year` has begun (in Viet Nam on `today`) and is not before [`FIRST_YEAR`].
-pub fn check_year(year: i32, today: NaiveDate) -> Result<i32, YearOutOfRange> {
+/// Checks that `year` is not before `first` and has begun (in Viet Nam on `today`).
+pub fn check_year(year: i32, today: NaiveDate, first: i32) -> Result<i32, YearOutOfRange> {
     let last = today.year();
-    if (FIRST_YEAR..=last).contains(&year) {
+    if (first..=last).contains(&year) {
         Ok(year)
     } else {
-        Err(YearOutOfRange {
-            first: FIRST_YEAR,
-            last,
-        })
+        Err(YearOutOfRange { first, last })
     }
 }
 

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::reminder::{deadline, reminder};
 use super::render::{format_names, render, Format};
-use super::{build, check_year, vietnam_date};
+use super::{build, check_year, first_year, vietnam_date};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, ProblemDoc};
@@ -30,7 +30,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Checks `year` against today's date on the platform's clock.
 pub fn year_of(state: &AppState, year: i32) -> Result<i32, ApiError> {
-    check_year(year, vietnam_date(state.clock.now())).map_err(|error| {
+    check_year(
+        year,
+        vietnam_date(state.clock.now()),
+        first_year(&state.settings),
+    )
+    .map_err(|error| {
         ApiError::new(ErrorCode::InvalidReportYear).detail(format!("no report for {year}: {error}"))
     })
 }
