@@ -185,9 +185,12 @@ struct AgencyPlan {
     rows: Vec<Option<(Slot, Slot, Slot)>>,
 }
 
+/// Plans the rows of [`ROWS`] for `scope` (named `who` in the figures' labels), both years and
+/// the change.
 fn plan_rows(
     plan: &mut Plan,
     scope: Scope<'_>,
+    who: &str,
     this: &Period,
     previous: &Period,
 ) -> Vec<Option<(Slot, Slot, Slot)>> {
@@ -196,18 +199,11 @@ fn plan_rows(
             let current = (row.query)(&scope, this)?;
             let before = (row.query)(&scope, previous)?;
             let delta = change(&current, &before);
+            let label = |when: String| format!("{who}: {} – {when}", row.label);
             Some((
-                plan.figure(
-                    format!("{} – năm {}", row.label, previous.year),
-                    row.kind,
-                    before,
-                ),
-                plan.figure(
-                    format!("{} – năm {}", row.label, this.year),
-                    row.kind,
-                    current,
-                ),
-                plan.figure(format!("{} – tăng/giảm", row.label), row.kind, delta),
+                plan.figure(label(format!("năm {}", previous.year)), row.kind, before),
+                plan.figure(label(format!("năm {}", this.year)), row.kind, current),
+                plan.figure(label("tăng/giảm".into()), row.kind, delta),
             ))
         })
         .collect()
@@ -268,13 +264,14 @@ pub async fn build(
 
     // Plan every figure, then run the queries together.
     let mut plan = Plan::default();
-    let province_rows = plan_rows(&mut plan, Scope::Province, &this, &previous);
+    let province_rows = plan_rows(&mut plan, Scope::Province, PROVINCE_WIDE, &this, &previous);
     let agency_plans: Vec<AgencyPlan> = agencies
         .iter()
         .map(|agency| AgencyPlan {
             rows: plan_rows(
                 &mut plan,
                 Scope::Agency(agency.code.as_str()),
+                agency.name.as_str(),
                 &this,
                 &previous,
             ),
@@ -571,6 +568,9 @@ pub async fn build(
         figures: results.into_sources(),
     })
 }
+
+/// How the figures' labels name the province as a whole.
+pub const PROVINCE_WIDE: &str = "Toàn tỉnh";
 
 /// The paragraph left for the operator to write before signing.
 pub const OPERATOR_TO_WRITE: &str = "[NỘI DUNG DO CƠ QUAN BÁO CÁO SOẠN THẢO — \
