@@ -9,7 +9,14 @@
 //! [`svg`] draws the charts of the console's dashboards and of the HTML report, with no
 //! script and no external asset.
 
+pub mod docx;
+mod fonts;
+pub mod html;
+pub mod pdf;
+#[cfg(any(test, feature = "sample"))]
+pub mod sample;
 pub mod svg;
+pub mod xlsx;
 
 use chrono::NaiveDate;
 
@@ -145,6 +152,128 @@ pub struct FigureSource {
     pub query: String,
 }
 
+impl Chart {
+    /// The chart's numbers as a table (categories down, one column per series), shown under
+    /// every chart so that its figures can be read without the picture.
+    pub fn numbers(&self) -> Table {
+        let mut columns = Vec::with_capacity(self.series.len() + 1);
+        columns.push(String::new());
+        columns.extend(self.series.iter().map(|s| s.name.clone()));
+        let rows = self
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(i, category)| {
+                let mut row = vec![Cell::Text(category.clone())];
+                row.extend(self.series.iter().map(|s| match s.values.get(i) {
+                    Some(v) if !v.is_finite() => Cell::Empty,
+                    Some(v) if v.fract() == 0.0 && v.abs() < 9e15 => Cell::Integer(*v as i64),
+                    Some(v) => Cell::Decimal(*v, 1),
+                    None => Cell::Empty,
+                }));
+                row
+            })
+            .collect();
+        Table {
+            caption: format!("Số liệu: {}", self.caption),
+            columns,
+            rows,
+        }
+    }
+}
+
+impl Cell {
+    /// Numbers are right-aligned in every rendering; text is not.
+    pub fn is_number(&self) -> bool {
+        !matches!(self, Cell::Text(_))
+    }
+}
+
+/// The number of a section at `depth` (0 = top level) as Decree 30 numbers them: "I.", "1.", "a)".
+pub fn section_number(depth: usize, index: usize) -> String {
+    match depth {
+        0 => format!("{}.", roman(index + 1)),
+        1 => format!("{}.", index + 1),
+        _ => {
+            let letters = "abcdđeghiklmnopqrstuvxy";
+            let letter = letters
+                .chars()
+                .nth(index % letters.chars().count())
+                .unwrap_or('a');
+            format!("{letter})")
+        }
+    }
+}
+
+/// `4` → `"IV"`.
+pub fn roman(mut n: usize) -> String {
+    const NUMERALS: [(usize, &str); 13] = [
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ];
+    let mut out = String::new();
+    for (value, numeral) in NUMERALS {
+        while n >= value {
+            out.push_str(numeral);
+            n -= value;
+        }
+    }
+    out
+}
+
+/// The date line: "Hà Nam, ngày 05 tháng 12 năm 2026" (day and month with two digits, as Decree 30
+/// asks for days below 10 and months 1 and 2).
+pub fn place_and_date(header: &Header) -> String {
+    use chrono::Datelike;
+    format!(
+        "{}, ngày {:02} tháng {:02} năm {}",
+        header.place,
+        header.date.day(),
+        header.date.month(),
+        header.date.year()
+    )
+}
+
+/// The line under the appendix's title: "(Kèm theo Báo cáo số        /BC-STTTT ngày 05/12/2026)".
+pub fn appendix_note(header: &Header) -> String {
+    let number = header
+        .number
+        .trim_start_matches("Số:")
+        .trim_start_matches("số:");
+    format!(
+        "(Kèm theo Báo cáo số{} ngày {})",
+        number.trim_end(),
+        header.date.format("%d/%m/%Y")
+    )
+}
+
+/// The widths, in points, of the two columns of the national header (issuing body; national
+/// name and motto). Together a little wider than the text (Decree 30's 12-point capitals need
+/// it), so the header runs slightly into the side margins.
+pub(crate) const HEADER_COLUMNS_PT: [f64; 2] = [220.0, 270.0];
+
+/// The series' colours in the DOCX and PDF charts, as in the SVG ones (Okabe–Ito: told apart
+/// with the common colour-vision deficiencies).
+pub(crate) const CHART_COLOURS: [&str; 7] = [
+    "0072B2", "E69F00", "009E73", "D55E00", "CC79A7", "56B4E9", "000000",
+];
+
+/// The heading of the appendix that lists the query behind every figure.
+pub const SOURCES_TITLE: &str = "Phụ lục: Nguồn số liệu";
+/// The columns of that appendix.
+pub const SOURCES_COLUMNS: [&str; 4] = ["Mã", "Số liệu", "Giá trị", "Truy vấn"];
+
 /// `1234567` → `"1.234.567"` (Vietnamese groups thousands with dots).
 pub fn group_thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -196,5 +325,23 @@ mod tests {
         assert_eq!(decimal_comma(-0.01, 1), "0,0");
         assert_eq!(Cell::Percent(0.9823).display(), "98,2%");
         assert_eq!(Cell::Empty.display(), "–");
+    }
+
+    #[test]
+    fn sections_are_numbered_the_administrative_way() {
+        assert_eq!(section_number(0, 3), "IV.");
+        assert_eq!(section_number(0, 8), "IX.");
+        assert_eq!(section_number(1, 0), "1.");
+        assert_eq!(section_number(2, 1), "b)");
+        assert_eq!(section_number(2, 4), "đ)");
+        assert_eq!(roman(2026), "MMXXVI");
+        let header = Header {
+            parent_body: String::new(),
+            issuing_body: String::new(),
+            number: String::new(),
+            place: "Hà Nam".into(),
+            date: NaiveDate::from_ymd_opt(2026, 2, 5).unwrap(),
+        };
+        assert_eq!(place_and_date(&header), "Hà Nam, ngày 05 tháng 02 năm 2026");
     }
 }

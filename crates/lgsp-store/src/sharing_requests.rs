@@ -10,6 +10,7 @@ use serde::Serialize;
 use sqlx::types::Json;
 
 use crate::grants::{insert_grant_row, GrantOn, NewGrant};
+use crate::tickets::{insert_ticket_row, NewTicket};
 use crate::{now, on_pool, Result, Store, StoreError, Timestamp};
 
 /// What a request asks for: a registered service (by id) or a hosted dataset.
@@ -140,8 +141,12 @@ pub enum StepChange<'a> {
     None,
     /// Return for more information, with the provider's message.
     Return { message: &'a Text },
-    /// Refusal with its reason and legal basis.
-    Refuse(&'a Refusal),
+    /// Refusal with its reason and legal basis, and the dispute it opens with the operator
+    /// (Decree 47/2020 art. 48), stored with it.
+    Refuse {
+        refusal: &'a Refusal,
+        dispute: &'a NewTicket,
+    },
     /// Resubmission with amended terms (target and parties unchanged) and the end of the new
     /// answer period.
     Amend {
@@ -378,7 +383,7 @@ impl Store {
         let at = now();
         let (reason, legal_basis) = match &change {
             StepChange::Return { message } => (Some(message.as_str()), None),
-            StepChange::Refuse(refusal) => (
+            StepChange::Refuse { refusal, .. } => (
                 Some(refusal.reason.as_str()),
                 Some(refusal.legal_basis.as_str()),
             ),
@@ -448,7 +453,10 @@ impl Store {
                         insert_grant_row!(tx, grant, *consumer_id, actor, at);
                     }
                 }
-                StepChange::None | StepChange::Return { .. } | StepChange::Refuse(_) => {}
+                StepChange::Refuse { dispute, .. } => {
+                    insert_ticket_row!(tx, dispute, at);
+                }
+                StepChange::None | StepChange::Return { .. } => {}
             }
             insert_request_event!(
                 tx,

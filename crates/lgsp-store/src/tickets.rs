@@ -183,6 +183,59 @@ macro_rules! insert_ticket_event {
         .await?
     };
 }
+pub(crate) use insert_ticket_event;
+
+/// Inserts the opened ticket `$new` (a [`NewTicket`]) with the first entry of its thread (its
+/// body) inside the transaction `$tx`; evaluates to its id. A second dispute about one sharing
+/// request is a conflict.
+macro_rules! insert_ticket_row {
+    ($tx:expr, $new:expr, $at:expr) => {{
+        let new: &$crate::tickets::NewTicket = $new;
+        let open = lgsp_core::ticket::TicketState::Open.as_str();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tickets (kind, subject, body, opener_agency, opened_by,
+                 assignee_agency, counterparty_agency, grant_id, sharing_request_id,
+                 service_id, dataset_id, state, due_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+             RETURNING id",
+        )
+        .bind(new.kind.as_str())
+        .bind(new.subject.as_str())
+        .bind(new.body.as_str())
+        .bind(
+            new.opener_agency
+                .as_ref()
+                .map(lgsp_core::AgencyCode::as_str),
+        )
+        .bind(&new.opened_by)
+        .bind(new.assignee.as_ref().map(lgsp_core::AgencyCode::as_str))
+        .bind(new.counterparty.as_ref().map(lgsp_core::AgencyCode::as_str))
+        .bind(new.about.grant_id)
+        .bind(new.about.sharing_request_id)
+        .bind(new.about.service_id)
+        .bind(new.about.dataset_id.as_deref())
+        .bind(open)
+        .bind(new.due_at)
+        .bind($at)
+        .fetch_one(&mut *$tx)
+        .await
+        .map_err($crate::StoreError::on_constraint(
+            "a dispute about this sharing request is already open",
+        ))?;
+        $crate::tickets::insert_ticket_event!(
+            $tx,
+            id,
+            lgsp_core::ticket::TicketStep::Open.as_str(),
+            None::<&str>,
+            open,
+            Some(new.body.as_str()),
+            &new.opened_by,
+            $at
+        );
+        id
+    }};
+}
+pub(crate) use insert_ticket_row;
 
 #[derive(sqlx::FromRow)]
 struct EventRow {
@@ -221,45 +274,9 @@ impl Store {
     /// about one sharing request is a conflict.
     pub async fn insert_ticket(&self, new: &NewTicket) -> Result<Ticket> {
         let at = now();
-        let open = TicketState::Open.as_str();
         let id: i64 = on_pool!(self, |pool| {
             let mut tx = pool.begin_with(self.begin_write()).await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO tickets (kind, subject, body, opener_agency, opened_by,
-                     assignee_agency, counterparty_agency, grant_id, sharing_request_id,
-                     service_id, dataset_id, state, due_at, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
-                 RETURNING id",
-            )
-            .bind(new.kind.as_str())
-            .bind(new.subject.as_str())
-            .bind(new.body.as_str())
-            .bind(new.opener_agency.as_ref().map(AgencyCode::as_str))
-            .bind(&new.opened_by)
-            .bind(new.assignee.as_ref().map(AgencyCode::as_str))
-            .bind(new.counterparty.as_ref().map(AgencyCode::as_str))
-            .bind(new.about.grant_id)
-            .bind(new.about.sharing_request_id)
-            .bind(new.about.service_id)
-            .bind(new.about.dataset_id.as_deref())
-            .bind(open)
-            .bind(new.due_at)
-            .bind(at)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::on_constraint(
-                "a dispute about this sharing request is already open",
-            ))?;
-            insert_ticket_event!(
-                tx,
-                id,
-                TicketStep::Open.as_str(),
-                None::<&str>,
-                open,
-                Some(new.body.as_str()),
-                &new.opened_by,
-                at
-            );
+            let id = insert_ticket_row!(tx, new, at);
             tx.commit().await?;
             id
         });

@@ -2122,17 +2122,54 @@ async fn q16_1_sharing_requests_move_once_and_approval_grants_atomically(store: 
         Some("Điều 15 Quyết định 07/2021"),
     )
     .unwrap();
+    let dispute = lgsp_store::NewTicket {
+        kind: lgsp_core::ticket::TicketKind::Dispute,
+        subject: Text::parse("Yêu cầu bị từ chối").unwrap(),
+        body: Text::parse("Trùng yêu cầu đã duyệt").unwrap(),
+        opener_agency: Some(consumer.clone()),
+        opened_by: "lgsp:tu-choi".into(),
+        assignee: None,
+        counterparty: Some(provider.clone()),
+        about: lgsp_store::TicketAbout {
+            sharing_request_id: Some(second.id),
+            ..Default::default()
+        },
+        due_at: lgsp_store::now(),
+    };
     let refused = store
         .move_sharing_request(
             second.id,
             RequestStep::Refuse,
             RequestState::Pending,
             RequestState::Refused,
-            StepChange::Refuse(&refusal),
+            StepChange::Refuse {
+                refusal: &refusal,
+                dispute: &dispute,
+            },
             "cungcap",
         )
         .await
         .unwrap();
+    // The dispute was stored with the refusal; a refusal of a request already refused (moved
+    // by another node first) stores neither.
+    let opened = store.dispute_of_request(second.id).await.unwrap().unwrap();
+    assert_eq!(opened.counterparty.as_ref(), Some(&provider));
+    assert!(matches!(
+        store
+            .move_sharing_request(
+                second.id,
+                RequestStep::Refuse,
+                RequestState::Pending,
+                RequestState::Refused,
+                StepChange::Refuse {
+                    refusal: &refusal,
+                    dispute: &dispute,
+                },
+                "cungcap",
+            )
+            .await,
+        Err(lgsp_store::StoreError::Conflict(_))
+    ));
     assert_eq!(
         refused.refusal_legal_basis.as_deref(),
         Some("Điều 15 Quyết định 07/2021")

@@ -22,7 +22,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Form, Path};
 use crate::portal::to_login;
-use crate::portal::view::{date_vi, render, Shell};
+use crate::portal::view::{render, Shell};
 use crate::sharing_requests::attachments::{self as documents, ATTACHMENT_OWNER};
 use crate::sharing_requests::{self as requests, ApproveBody, RefuseBody, RequestBody};
 
@@ -34,6 +34,10 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
             get(list).post(submit).layer(uploads),
         )
         .route("/console/sharing-requests/{id}/step", post(step))
+        .route(
+            "/console/sharing-requests/{id}/resubmit",
+            post(resubmit).layer(uploads),
+        )
         .route(
             "/console/sharing-requests/{id}/attachments",
             post(attach).layer(uploads),
@@ -71,6 +75,61 @@ struct RequestRow {
     documents: Vec<DocumentRow>,
     /// The dispute the refusal opened.
     dispute: Option<i64>,
+    /// Returned, and the person administers the consumer agency: the amend form is shown,
+    /// filled with the request's terms.
+    may_resubmit: bool,
+    amend: AmendForm,
+}
+
+/// A returned request's terms as the amend form's initial values.
+struct AmendForm {
+    /// `dataset:<id>` or `service:<number>`, as the submit form names a target.
+    target: String,
+    systems: Vec<String>,
+    fields: String,
+    purpose_code: String,
+    purpose_text: String,
+    legal_basis: String,
+    expected_volume: String,
+    /// The last day of access, `yyyy-mm-dd` for the date picker.
+    last_day: String,
+}
+
+impl AmendForm {
+    fn new(request: &SharingRequest) -> Self {
+        Self {
+            target: target_value(&request.target),
+            systems: request.systems.iter().map(|s| s.to_string()).collect(),
+            fields: request.fields.as_slice().join(", "),
+            purpose_code: request.purpose.code.as_str().to_owned(),
+            purpose_text: request.purpose.text.to_string(),
+            legal_basis: request.legal_basis.to_string(),
+            expected_volume: request.expected_volume.to_string(),
+            last_day: last_day(request).format("%Y-%m-%d").to_string(),
+        }
+    }
+}
+
+/// The last day of access asked for: access ends at the start of the next day in Vietnam (see
+/// `request_body`).
+fn last_day(request: &SharingRequest) -> chrono::NaiveDate {
+    (request.valid_until - chrono::Duration::seconds(1))
+        .with_timezone(&lgsp_core::calendar::VIETNAM)
+        .date_naive()
+}
+
+/// How the forms name a target: `dataset:<id>` or `service:<number>`.
+fn target_value(target: &RequestTarget) -> String {
+    match target {
+        RequestTarget::Service { id } => format!("service:{id}"),
+        RequestTarget::Dataset { id } => format!("dataset:{id}"),
+    }
+}
+
+/// A dataset or service another agency shares, as a choice of the request form.
+struct TargetChoice {
+    value: String,
+    label: String,
 }
 
 impl RequestRow {
@@ -110,7 +169,7 @@ impl RequestRow {
             ),
             legal_basis: request.legal_basis.to_string(),
             expected_volume: request.expected_volume.to_string(),
-            valid_until: date_vi(request.valid_until),
+            valid_until: last_day(request).format("%d/%m/%Y").to_string(),
             state: request.state.label_vi(),
             state_class: request.state.as_str(),
             decision_reason: request.decision_reason.clone(),
@@ -123,6 +182,8 @@ impl RequestRow {
             may_attach: may(RequestStep::Approve) || may(RequestStep::Withdraw),
             documents: Vec::new(),
             dispute: None,
+            may_resubmit: may(RequestStep::Resubmit),
+            amend: AmendForm::new(request),
         }
     }
 }
@@ -134,6 +195,9 @@ struct RequestsPage {
     requests: Vec<RequestRow>,
     /// The systems of the person's agency, when they may submit requests.
     systems: Vec<(String, String)>,
+    /// What the agency may ask for: other agencies' published datasets and services.
+    datasets: Vec<TargetChoice>,
+    services: Vec<TargetChoice>,
 }
 
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -175,16 +239,18 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response,
         .user
         .as_ref()
         .is_some_and(|u| u.assignment.role() == Role::AgencyAdmin);
-    let systems = if admin {
-        state
+    let (systems, datasets, services) = if admin {
+        let systems = state
             .store
             .list_systems(Some(&agency))
             .await?
             .into_iter()
             .map(|s| (s.code.to_string(), s.name.to_string()))
-            .collect()
+            .collect();
+        let (datasets, services) = target_choices(&state, &agency).await?;
+        (systems, datasets, services)
     } else {
-        Vec::new()
+        Default::default()
     };
     Ok(render(
         StatusCode::OK,
@@ -192,8 +258,43 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response,
             shell: Shell::new(&state.platform_name(), &caller),
             requests: rows,
             systems,
+            datasets,
+            services,
         },
     ))
+}
+
+/// The datasets in today's catalog and the published services of agencies other than `own`.
+async fn target_choices(
+    state: &AppState,
+    own: &lgsp_core::AgencyCode,
+) -> Result<(Vec<TargetChoice>, Vec<TargetChoice>), ApiError> {
+    let catalog = crate::catalog::Snapshot::load(state, crate::catalog::today()).await?;
+    let datasets = catalog
+        .datasets
+        .iter()
+        .filter(|d| d.owner != own.as_str())
+        .map(|d| TargetChoice {
+            value: format!("dataset:{}", d.dataset.id),
+            label: format!("{} — {}", d.dataset.title, d.owner_name),
+        })
+        .collect();
+    let filter = lgsp_store::ServiceFilter {
+        state: Some(lgsp_core::service::ServiceState::Published),
+        ..Default::default()
+    };
+    let services = state
+        .store
+        .list_services(&filter)
+        .await?
+        .into_iter()
+        .filter(|s| &s.provider.agency != own)
+        .map(|s| TargetChoice {
+            value: format!("service:{}", s.id),
+            label: format!("{} (phiên bản {}) — {}", s.name, s.version, s.provider_name),
+        })
+        .collect();
+    Ok((datasets, services))
 }
 
 #[derive(Deserialize)]
@@ -254,10 +355,11 @@ fn request_body(fields: &FormFields) -> Result<RequestBody, ApiError> {
             .unwrap_or_default()
     };
     let invalid = |detail: String| ApiError::new(ErrorCode::InvalidBody).detail(detail);
-    let target = match one("target_kind").as_str() {
-        "service" => serde_json::json!({"kind": "service", "id": one("target").parse::<i64>()
+    let target = match one("target").split_once(':') {
+        Some(("service", id)) => serde_json::json!({"kind": "service", "id": id.parse::<i64>()
             .map_err(|_| invalid("target: a service is named by its number".into()))?}),
-        _ => serde_json::json!({"kind": "dataset", "id": one("target")}),
+        Some(("dataset", id)) => serde_json::json!({"kind": "dataset", "id": id}),
+        _ => return Err(invalid("target: choose a dataset or a service".into())),
     };
     let systems: Vec<&str> = fields
         .iter()
@@ -319,6 +421,39 @@ async fn submit(
         }
         Err(error) => Err(error),
     };
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&back).into_response()),
+        Err(error) if !error.code().status().is_server_error() => {
+            Ok(problem_page(&state, &caller, &error, back))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Resubmits a returned request with the amended terms from the console, then attaches the
+/// chosen document, if any.
+async fn resubmit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    if caller.web_session.is_none() {
+        return Ok(to_login());
+    }
+    let back = "/console/sharing-requests".to_owned();
+    let outcome = async {
+        let (file, fields) = read_upload(&state, &caller, multipart).await?;
+        let csrf = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
+        caller.check_csrf(csrf.map(String::as_str))?;
+        let body = request_body(&fields)?;
+        requests::resubmit_request(&state, &caller, id, body).await?;
+        if let Some(file) = file {
+            documents::attach(&state, &caller, id, &file).await?;
+        }
+        Ok::<(), ApiError>(())
+    }
+    .await;
     match outcome {
         Ok(()) => Ok(Redirect::to(&back).into_response()),
         Err(error) if !error.code().status().is_server_error() => {

@@ -577,27 +577,38 @@ async fn resubmit(
     Path(id): Path<i64>,
     Json(body): Json<RequestBody>,
 ) -> Result<axum::Json<RequestDetail>, ApiError> {
+    Ok(axum::Json(
+        resubmit_request(&state, &caller, id, body).await?,
+    ))
+}
+
+/// Resubmits returned request `id` with the terms of `body`: what the API and the console
+/// both do.
+pub async fn resubmit_request(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    body: RequestBody,
+) -> Result<RequestDetail, ApiError> {
     let step = RequestStep::Resubmit;
-    let taken = for_step(&state, &caller, id, step).await?;
-    let (terms, _) = terms_of(&state, taken.0.consumer.clone(), body).await?;
+    let taken = for_step(state, caller, id, step).await?;
+    let (terms, _) = terms_of(state, taken.0.consumer.clone(), body).await?;
     if terms.target != taken.0.target {
         return Err(invalid(
             "target: a request's target does not change; withdraw it and submit a new one",
         ));
     }
-    Ok(axum::Json(
-        record(
-            &state,
-            &caller,
-            taken,
-            step,
-            StepChange::Amend {
-                terms: &terms,
-                respond_by: respond_by(&state.settings, lgsp_store::now()),
-            },
-        )
-        .await?,
-    ))
+    record(
+        state,
+        caller,
+        taken,
+        step,
+        StepChange::Amend {
+            terms: &terms,
+            respond_by: respond_by(&state.settings, lgsp_store::now()),
+        },
+    )
+    .await
 }
 
 /// A refusal as typed: both parts are checked by [`Refusal::new`], so that a missing one is
@@ -643,9 +654,14 @@ pub async fn refuse_request(
     let taken = for_step(state, caller, id, step).await?;
     let refusal = Refusal::new(body.reason.as_deref(), body.legal_basis.as_deref())
         .map_err(|e| ApiError::new(ErrorCode::RefusalReasonRequired).detail(e.to_string()))?;
-    let refused = record(state, caller, taken, step, StepChange::Refuse(&refusal)).await?;
     // Every refusal goes to the body that resolves disputes (Decree 47/2020 art. 48).
-    crate::tickets::open_dispute(state, &refused.request).await?;
+    let dispute = crate::tickets::dispute_on_refusal(state, &taken.0, &refusal)?;
+    let change = StepChange::Refuse {
+        refusal: &refusal,
+        dispute: &dispute,
+    };
+    let refused = record(state, caller, taken, step, change).await?;
+    crate::tickets::announce_dispute(state, &refused.request).await;
     Ok(refused)
 }
 

@@ -3,7 +3,7 @@
 //! Q22.2, Q23), with a thread, attachments, a response deadline in working days
 //! (`request_response_working_days`, skipping weekends and `holidays`) and escalation to the
 //! operator — by the opener, or by the platform once the deadline passed. Every refusal of a
-//! sharing request opens a dispute with the operator (Decree 47/2020 art. 48; [`open_dispute`]).
+//! sharing request opens a dispute with the operator (Decree 47/2020 art. 48; [`dispute_on_refusal`]).
 //!
 //! Steps taken over HTTP are on the transparency log through `transparency::record_actions`;
 //! the steps the platform takes by itself (automatic escalation) append their own leaf.
@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use lgsp_core::catalog::DatasetId;
+use lgsp_core::sharing_request::Refusal;
 use lgsp_core::ticket::{
     standing, take_step, TicketKind, TicketState, TicketStep, TicketStepError,
 };
@@ -322,25 +323,23 @@ async fn notify_opener(
     Ok(())
 }
 
-/// Opens the dispute a refusal of `request` leads to (Decree 47/2020 art. 48): the consumer
-/// agency is the opener and pursues it, the operator resolves it, the provider takes part.
-/// The operator and both agencies are notified. Called once per refusal; a second call finds
-/// the dispute already open and answers it.
-pub async fn open_dispute(state: &AppState, request: &SharingRequest) -> Result<Ticket, ApiError> {
-    if let Some(existing) = state.store.dispute_of_request(request.id).await? {
-        return Ok(existing);
-    }
-    let reason = request.decision_reason.as_deref().unwrap_or_default();
-    let basis = request.refusal_legal_basis.as_deref().unwrap_or_default();
+/// The dispute a refusal of `request` opens (Decree 47/2020 art. 48), stored with the refusal
+/// in one transaction: the consumer agency is the opener and pursues it, the operator resolves
+/// it, the provider takes part.
+pub fn dispute_on_refusal(
+    state: &AppState,
+    request: &SharingRequest,
+    refusal: &Refusal,
+) -> Result<NewTicket, ApiError> {
     let text = |s: String| Text::parse(s).map_err(ApiError::internal);
-    let new = NewTicket {
+    Ok(NewTicket {
         kind: TicketKind::Dispute,
         subject: text(format!("Yêu cầu chia sẻ số {} bị từ chối", request.id))?,
         body: text(format!(
-            "Cơ quan {} đã từ chối yêu cầu chia sẻ dữ liệu số {} của cơ quan {}. Lý do: {reason}. \
-             Căn cứ pháp lý: {basis}. Cơ quan khai thác có thể trao đổi, bổ sung tài liệu; Sở \
+            "Cơ quan {} đã từ chối yêu cầu chia sẻ dữ liệu số {} của cơ quan {}. Lý do: {}. \
+             Căn cứ pháp lý: {}. Cơ quan khai thác có thể trao đổi, bổ sung tài liệu; Sở \
              Thông tin và Truyền thông xem xét, giải quyết (Điều 48 Nghị định 47/2020/NĐ-CP).",
-            request.provider, request.id, request.consumer
+            request.provider, request.id, request.consumer, refusal.reason, refusal.legal_basis
         ))?,
         opener_agency: Some(request.consumer.clone()),
         opened_by: ON_REFUSAL.to_owned(),
@@ -351,34 +350,42 @@ pub async fn open_dispute(state: &AppState, request: &SharingRequest) -> Result<
             ..TicketAbout::default()
         },
         due_at: deadline(state),
-    };
-    let ticket = match state.store.insert_ticket(&new).await {
-        Ok(ticket) => ticket,
-        // Another node opened it first.
-        Err(StoreError::Conflict(_)) => state
+    })
+}
+
+/// Tells the operator and both agencies of the dispute the refusal of `request` opened. The
+/// refusal and its dispute are stored by then, so a notice that fails is logged, not answered.
+pub async fn announce_dispute(state: &AppState, request: &SharingRequest) {
+    let announced = async {
+        let ticket = state
             .store
             .dispute_of_request(request.id)
             .await?
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the dispute vanished")))?,
-        Err(other) => return Err(other.into()),
-    };
-    tracing::info!(
-        ticket = ticket.id,
-        request = request.id,
-        "dispute opened on refusal"
-    );
-    let subject = format!(
-        "Từ chối yêu cầu chia sẻ số {}: phiếu tranh chấp số {}",
-        request.id, ticket.id
-    );
-    let body = format!(
-        "Cơ quan {} từ chối yêu cầu chia sẻ số {} của cơ quan {}. Lý do: {reason}. Căn cứ: \
-         {basis}. Phiếu tranh chấp số {} đã được mở để Sở Thông tin và Truyền thông giải quyết.",
-        request.provider, request.id, request.consumer, ticket.id
-    );
-    notify_answerer(state, &ticket, &subject, &body).await?;
-    notify_opener(state, &ticket, &subject, &body).await?;
-    Ok(ticket)
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no dispute for the refusal")))?;
+        tracing::info!(
+            ticket = ticket.id,
+            request = request.id,
+            "dispute opened on refusal"
+        );
+        let reason = request.decision_reason.as_deref().unwrap_or_default();
+        let basis = request.refusal_legal_basis.as_deref().unwrap_or_default();
+        let subject = format!(
+            "Từ chối yêu cầu chia sẻ số {}: phiếu tranh chấp số {}",
+            request.id, ticket.id
+        );
+        let body = format!(
+            "Cơ quan {} từ chối yêu cầu chia sẻ số {} của cơ quan {}. Lý do: {reason}. Căn cứ: \
+             {basis}. Phiếu tranh chấp số {} đã được mở để Sở Thông tin và Truyền thông giải quyết.",
+            request.provider, request.id, request.consumer, ticket.id
+        );
+        notify_answerer(state, &ticket, &subject, &body).await?;
+        notify_opener(state, &ticket, &subject, &body).await
+    }
+    .await;
+    if let Err(error) = announced {
+        tracing::error!(request = request.id, error = ?error,
+            "the dispute of a refusal could not be announced");
+    }
 }
 
 async fn detail(state: &AppState, ticket: Ticket) -> Result<TicketDetail, ApiError> {

@@ -897,6 +897,17 @@ async fn type_into(browser: &Client, id: &str, text: &str) {
         .unwrap();
 }
 
+/// Chooses the option with `value` in the select list `id`.
+async fn choose(browser: &Client, id: &str, value: &str) {
+    browser
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
 async fn click(browser: &Client, id: &str) {
     browser
         .find(Locator::Id(id))
@@ -956,7 +967,7 @@ async fn q15_1_a_browser_refusal_and_dispute() {
         .for_element(Locator::Id("form-yeu-cau"))
         .await
         .unwrap();
-    type_into(browser, "doi-tuong", "so-hoa-ho-tich").await;
+    choose(browser, "doi-tuong", "dataset:so-hoa-ho-tich").await;
     click(browser, &format!("he-thong-{system}")).await;
     type_into(browser, "truong-du-lieu", "so, ho_ten, ngay_sinh").await;
     type_into(browser, "ma-muc-dich", "TTHC").await;
@@ -990,6 +1001,66 @@ async fn q15_1_a_browser_refusal_and_dispute() {
         requests[0]["fields"],
         serde_json::json!(["so", "ho_ten", "ngay_sinh"])
     );
+    sign_out(browser).await;
+
+    // The provider returns it for more information …
+    sign_in_as(
+        browser,
+        app,
+        "agency-admin",
+        &app.password_of("agency-admin"),
+    )
+    .await;
+    browser
+        .goto(&app.url("/console/sharing-requests"))
+        .await
+        .unwrap();
+    type_into(
+        browser,
+        &format!("noi-dung-tra-lai-{id}"),
+        "Đề nghị chỉ rõ trường dữ liệu thực sự cần",
+    )
+    .await;
+    click(browser, &format!("tra-lai-{id}")).await;
+    text_with(browser, &format!("yeu-cau-{id}"), "Lý do: Đề nghị chỉ rõ").await;
+    sign_out(browser).await;
+
+    // … the consumer amends the fields in the console and sends it again …
+    sign_in_as(browser, app, "tieuthu.quantri", "mật khẩu quản trị 2026").await;
+    browser
+        .goto(&app.url("/console/sharing-requests"))
+        .await
+        .unwrap();
+    let fields = browser
+        .wait()
+        .for_element(Locator::Id(&format!("bs-truong-{id}")))
+        .await
+        .unwrap();
+    assert_eq!(
+        fields.prop("value").await.unwrap().as_deref(),
+        Some("so, ho_ten, ngay_sinh")
+    );
+    fields.clear().await.unwrap();
+    fields.send_keys("so, ho_ten").await.unwrap();
+    screenshot(browser, "40b-bo-sung-yeu-cau").await;
+    click(browser, &format!("gui-lai-{id}")).await;
+    text_with(
+        browser,
+        &format!("yeu-cau-{id}"),
+        "Chờ bên cung cấp xem xét",
+    )
+    .await;
+    let amended: serde_json::Value = app
+        .get(
+            &format!("/api/v1/sharing-requests/{id}"),
+            Some(&parties.consumer),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(amended["state"], "pending");
+    assert_eq!(amended["fields"], serde_json::json!(["so", "ho_ten"]));
     sign_out(browser).await;
 
     // The provider tries to refuse without a reason: blocked, told why in Vietnamese.

@@ -17,6 +17,7 @@ on_both_backends!(
     q13_1_approved_request_becomes_a_grant_the_gateway_honours,
     q16_1_request_steps_follow_the_state_machine,
     q15_1_a_console_refusal_needs_reason_and_the_consumer_sees_it,
+    q16_1_console_lists_what_may_be_asked_and_amends_a_returned_request,
     q13_1_requests_for_resources_shared_by_default_are_granted_at_once,
     q16_1_overdue_requests_are_escalated_to_the_operator_once,
     q16_1_answer_period_counts_working_days_skipping_holidays,
@@ -778,6 +779,140 @@ async fn q15_1_a_console_refusal_needs_reason_and_the_consumer_sees_it(backend: 
     assert!(html.contains("Lý do: Dữ liệu có thông tin cá nhân"));
     assert!(html.contains("Căn cứ từ chối: Điều 11 Nghị định 13/2023/NĐ-CP"));
     assert!(!html.contains(&format!("id=\"tu-choi-{id}\"")));
+    app.stop().await;
+}
+
+/// The consumer's administrator, signed in to the console.
+async fn consumer_console(app: &TestApp) -> reqwest::Client {
+    let consumer = browser(app);
+    let form = page(&consumer, app, "/login").await;
+    let response = consumer
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "tieuthu.quantri"),
+            ("password", "mật khẩu quản trị 2026"),
+            ("csrf", &csrf_field(&form)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    consumer
+}
+
+/// The console's request form as multipart, with `target` and `fields` as given.
+fn console_request(
+    app: &TestApp,
+    csrf: &str,
+    target: &str,
+    fields: &str,
+) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_owned())
+        .text("target", target.to_owned())
+        .text("systems", app.credentials.clients[0].system.clone())
+        .text("fields", fields.to_owned())
+        .text("purpose_code", "TTHC")
+        .text("purpose_text", "Giải quyết thủ tục đăng ký thường trú")
+        .text("legal_basis", "Luật Cư trú 2020")
+        .text("expected_volume", "Khoảng 200 lượt mỗi ngày")
+        .text("valid_until", "2099-01-01")
+}
+
+async fn q16_1_console_lists_what_may_be_asked_and_amends_a_returned_request(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let p = parties(&app).await;
+    let consumer = consumer_console(&app).await;
+
+    // The form offers other agencies' datasets by name, not a box to type a code into.
+    let html = page(&consumer, &app, "/console/sharing-requests").await;
+    assert!(
+        html.contains(&format!("<option value=\"dataset:{DATASET}\">")),
+        "{html}"
+    );
+    let csrf = csrf_field(&html);
+
+    // A target that is neither a dataset nor a service is refused and nothing is stored.
+    let response = consumer
+        .post(app.url("/console/sharing-requests"))
+        .multipart(console_request(&app, &csrf, DATASET, "so, ho_ten"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("choose a dataset or a service"));
+    let listed: Vec<Value> = app
+        .get(REQUESTS, Some(&p.consumer))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+
+    let target = format!("dataset:{DATASET}");
+    let response = consumer
+        .post(app.url("/console/sharing-requests"))
+        .multipart(console_request(
+            &app,
+            &csrf,
+            &target,
+            "so, ho_ten, ngay_sinh",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let listed: Vec<Value> = app
+        .get(REQUESTS, Some(&p.consumer))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = listed[0]["id"].as_i64().unwrap();
+
+    // Returned for more information: the consumer's page holds the amend form, filled in.
+    let reason = json!({"reason": "Đề nghị bớt trường ngày sinh"});
+    assert_eq!(
+        step(&app, &p.provider, id, "return", &reason)
+            .await
+            .status(),
+        200
+    );
+    let html = page(&consumer, &app, "/console/sharing-requests").await;
+    assert!(html.contains(&format!("id=\"gui-lai-{id}\"")), "{html}");
+    assert!(html.contains("value=\"so, ho_ten, ngay_sinh\""));
+    assert!(html.contains("value=\"2099-01-01\""));
+    assert!(html.contains("Đến 01/01/2099"));
+
+    // Amended and sent again: pending with the new fields and a step in its history.
+    let response = consumer
+        .post(app.url(&format!("/console/sharing-requests/{id}/resubmit")))
+        .multipart(console_request(&app, &csrf, &target, "so, ho_ten"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let amended = show(&app, &p.consumer, id).await;
+    assert_eq!(amended["state"], "pending");
+    assert_eq!(amended["fields"], json!(["so", "ho_ten"]));
+    assert_eq!(steps(&amended).last(), Some(&"resubmit"));
+
+    // Once pending, it cannot be sent again; the terms stay as they are.
+    let response = consumer
+        .post(app.url(&format!("/console/sharing-requests/{id}/resubmit")))
+        .multipart(console_request(&app, &csrf, &target, "so"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 409);
+    assert_eq!(
+        show(&app, &p.consumer, id).await["fields"],
+        json!(["so", "ho_ten"])
+    );
     app.stop().await;
 }
 
