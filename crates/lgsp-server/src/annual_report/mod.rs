@@ -334,35 +334,27 @@ pub async fn build(
         &this,
     )));
 
-    let mut month_table = Table {
-        caption: format!(
-            "Bảng 2. Lượt trao đổi dữ liệu theo tháng, năm {} và năm {year}",
-            year - 1
-        ),
-        columns: vec![
-            "Tháng".into(),
-            format!("Năm {}", year - 1),
-            format!("Năm {year}"),
-        ],
-        rows: Vec::new(),
-    };
+    // The chart's numbers follow it as a table in every rendering; their sources are
+    // "BĐ1.<month>.<1: last year, 2: this year>".
     let mut month_series = (Vec::new(), Vec::new());
     for (n, (before, current)) in months.iter().enumerate() {
-        month_series
-            .0
-            .push(results.value(*before).unwrap_or_default());
-        month_series
-            .1
-            .push(results.value(*current).unwrap_or_default());
-        month_table.rows.push(vec![
-            Cell::Text(format!("Tháng {}", n + 1)),
-            results.cell(*before, format!("B2.{}.1", n + 1)),
-            results.cell(*current, format!("B2.{}.2", n + 1)),
-        ]);
+        for (slot, column, series) in [
+            (before, 1, &mut month_series.0),
+            (current, 2, &mut month_series.1),
+        ] {
+            let cell = results.cell(*slot, format!("BĐ1.{}.{column}", n + 1));
+            series.push(match cell {
+                Cell::Integer(n) => n as f64,
+                _ => 0.0,
+            });
+        }
     }
     general.blocks.push(Block::Chart(Chart {
         kind: ChartKind::Lines,
-        caption: format!("Biểu đồ 1. Lượt trao đổi dữ liệu theo tháng (Bảng 2)"),
+        caption: format!(
+            "Biểu đồ 1. Lượt trao đổi dữ liệu theo tháng, năm {} và năm {year}",
+            year - 1
+        ),
         unit: "lượt trao đổi".into(),
         categories: (1..=12).map(|m| format!("T{m}")).collect(),
         series: vec![
@@ -376,7 +368,6 @@ pub async fn build(
             },
         ],
     }));
-    general.blocks.push(Block::Table(month_table));
 
     let providers: Vec<(String, f64, f64)> = active
         .iter()
@@ -429,7 +420,7 @@ pub async fn build(
         ..Section::default()
     };
     for (n, plan) in active.iter().enumerate() {
-        let reference = format!("B{}", n + 3);
+        let reference = format!("B{}", n + 2);
         let name = plan.agency.name.to_string();
         let mut section = Section {
             heading: name.clone(),
@@ -437,7 +428,7 @@ pub async fn build(
         };
         section.blocks.push(Block::Table(comparison_table(
             &mut results,
-            format!("Bảng {}. {name}", n + 3),
+            format!("Bảng {}. {name}", n + 2),
             &reference,
             &plan.rows,
             &this,

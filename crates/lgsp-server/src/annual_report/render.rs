@@ -69,88 +69,14 @@ pub struct RenderError {
 }
 
 /// The document as a file of `format`.
-// Until the renderers of `lgsp_report` (html, docx, pdf, xlsx) land: a plain HTML preview, and
-// the other formats refused.
 pub fn render(format: Format, document: &Document) -> Result<Vec<u8>, RenderError> {
     match format {
-        Format::Html => Ok(preview(document).into_bytes()),
-        other => Err(RenderError {
-            format: other.extension(),
-            reason: "not available yet".into(),
+        Format::Html => Ok(lgsp_report::html::render(document).into_bytes()),
+        Format::Docx => Ok(lgsp_report::docx::render(document)),
+        Format::Pdf => Ok(lgsp_report::pdf::render(document)),
+        Format::Xlsx => lgsp_report::xlsx::render(document).map_err(|error| RenderError {
+            format: "xlsx",
+            reason: error.to_string(),
         }),
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn preview(document: &Document) -> String {
-    use lgsp_report::Block;
-    fn section(out: &mut String, s: &lgsp_report::Section, depth: usize) {
-        out.push_str(&format!("<h{0}>{1}</h{0}>", depth + 2, escape(&s.heading)));
-        for block in &s.blocks {
-            match block {
-                Block::Paragraph(p) => out.push_str(&format!("<p>{}</p>", escape(p))),
-                Block::Table(t) => {
-                    out.push_str(&format!(
-                        "<table><caption>{}</caption><tr>",
-                        escape(&t.caption)
-                    ));
-                    for c in &t.columns {
-                        out.push_str(&format!("<th>{}</th>", escape(c)));
-                    }
-                    out.push_str("</tr>");
-                    for row in &t.rows {
-                        out.push_str("<tr>");
-                        for cell in row {
-                            out.push_str(&format!("<td>{}</td>", escape(&cell.display())));
-                        }
-                        out.push_str("</tr>");
-                    }
-                    out.push_str("</table>");
-                }
-                Block::Chart(c) => {
-                    out.push_str(&format!("<figure>{}</figure>", escape(&c.caption)))
-                }
-            }
-        }
-        for sub in &s.subsections {
-            section(out, sub, depth + 1);
-        }
-    }
-    let mut out = format!(
-        "<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><title>{}</title><body><p>{}<br>{}</p><p>{}</p><h1>{}</h1><p>{}</p>",
-        escape(&document.subject),
-        escape(&document.header.parent_body),
-        escape(&document.header.issuing_body),
-        escape(&document.header.number),
-        escape(&document.title),
-        escape(&document.subject)
-    );
-    for p in &document.preamble {
-        out.push_str(&format!("<p>{}</p>", escape(p)));
-    }
-    for s in &document.sections {
-        section(&mut out, s, 0);
-    }
-    out.push_str(&format!("<p>{}</p>", escape(&document.signature.position)));
-    for r in &document.recipients {
-        out.push_str(&format!("<p>{}</p>", escape(r)));
-    }
-    out.push_str("<h2>Phụ lục</h2><table>");
-    for f in &document.figures {
-        out.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-            escape(&f.id),
-            escape(&f.label),
-            escape(&f.value),
-            escape(&f.query)
-        ));
-    }
-    out.push_str("</table></body></html>");
-    out
 }

@@ -21,6 +21,7 @@ on_both_backends!(
     q17_6_only_the_operator_builds_and_submits_the_report,
     q17_6_reminder_from_1_november_until_submitted,
     q17_6_cli_writes_the_report,
+    q17_6_downloads_in_each_format_are_valid_files,
 );
 
 /// The code list hosted by Sở Nội vụ in the demo.
@@ -707,5 +708,109 @@ async fn q17_6_cli_writes_the_report(backend: Backend) {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no report for"));
     assert!(!dir.join(format!("bao-cao-nam-{}.html", year + 1)).exists());
+    app.stop().await;
+}
+
+/// The text of a part of an OOXML package.
+fn part(bytes: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip package");
+    let mut text = String::new();
+    archive
+        .by_name(name)
+        .unwrap_or_else(|_| panic!("{name} in the package"))
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+async fn q17_6_downloads_in_each_format_are_valid_files(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let year = this_year();
+    let operator = app.token("operator").await;
+    let figures = figures(&app, &operator, year).await;
+    let systems = figure(
+        &figures,
+        &format!("Toàn tỉnh: Hệ thống thông tin đã đăng ký – năm {year}"),
+    )["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client = browser(&app);
+    sign_in(&app, &client, "operator").await;
+    for (format, content_type, magic) in [
+        (
+            "docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            &b"PK"[..],
+        ),
+        ("pdf", "application/pdf", &b"%PDF-"[..]),
+        (
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            &b"PK"[..],
+        ),
+        ("html", "text/html; charset=utf-8", &b"<!"[..]),
+    ] {
+        // The API and the console's buttons give the same file.
+        let api = app
+            .get(
+                &format!("/api/v1/reports/annual/{year}?format={format}"),
+                Some(&operator),
+            )
+            .await;
+        let console = client
+            .get(app.url(&format!(
+                "/console/annual-report/{year}/download?format={format}"
+            )))
+            .send()
+            .await
+            .unwrap();
+        for response in [&api, &console] {
+            assert_eq!(response.status(), 200, "{format}");
+            assert_eq!(response.headers()["content-type"], content_type);
+            let disposition = response.headers()["content-disposition"].to_str().unwrap();
+            assert!(
+                disposition.ends_with(&format!("filename=\"bao-cao-nam-{year}.{format}\"")),
+                "{disposition}"
+            );
+        }
+        let (api, console) = (api.bytes().await.unwrap(), console.bytes().await.unwrap());
+        assert_eq!(api, console, "{format}");
+        assert!(api.starts_with(magic), "{format}");
+        match format {
+            "docx" => {
+                let body = part(&api, "word/document.xml");
+                for text in [
+                    "BÁO CÁO",
+                    "UBND TỈNH HÀ NAM",
+                    "GIÁM ĐỐC",
+                    "Lưu: VT",
+                    "Tồn tại, hạn chế",
+                ] {
+                    assert!(body.contains(text), "{text} in the DOCX");
+                }
+            }
+            "xlsx" => {
+                use calamine::{Reader, Xlsx};
+                let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(api.to_vec())).unwrap();
+                let sources = book
+                    .worksheet_range("Nguồn số liệu")
+                    .expect("the sources sheet");
+                let found = sources.rows().any(|row| {
+                    row.iter().any(|c| {
+                        c.to_string()
+                            .contains("Toàn tỉnh: Hệ thống thông tin đã đăng ký")
+                    }) && row.iter().any(|c| c.to_string() == systems)
+                });
+                assert!(found, "the figure and its value in the XLSX's sources");
+            }
+            "pdf" => assert!(
+                api.ends_with(b"%%EOF\n") || api.ends_with(b"%%EOF"),
+                "a whole PDF"
+            ),
+            _ => assert!(String::from_utf8_lossy(&api).contains("Phụ lục: Nguồn số liệu")),
+        }
+    }
     app.stop().await;
 }
