@@ -130,6 +130,9 @@ struct Pending {
     label: String,
     kind: Kind,
     query: String,
+    /// A difference of two figures planned before: computed from their values rather than by
+    /// running `query` (which computes the same), so each count is scanned once.
+    difference: Option<(Slot, Slot)>,
 }
 
 /// Where a planned figure's value will be found once the plan has run.
@@ -143,7 +146,21 @@ impl Plan {
             label: label.into(),
             kind,
             query,
+            difference: None,
         });
+        Slot(self.pending.len() - 1)
+    }
+
+    /// Plans the change from figure `before` to figure `after`: its query subtracts theirs.
+    pub fn change(&mut self, label: impl Into<String>, after: Slot, before: Slot) -> Slot {
+        let (a, b) = (&self.pending[after.0], &self.pending[before.0]);
+        let pending = Pending {
+            label: label.into(),
+            kind: a.kind,
+            query: format!("SELECT ({}) - ({})", a.query, b.query),
+            difference: Some((after, before)),
+        };
+        self.pending.push(pending);
         Slot(self.pending.len() - 1)
     }
 
@@ -152,18 +169,39 @@ impl Plan {
         let queries: Vec<(Store, String)> = self
             .pending
             .iter()
+            .filter(|p| p.difference.is_none())
             .map(|p| (store.clone(), p.query.clone()))
             .collect();
-        let values: Vec<FigureValue> = stream::iter(queries)
+        let mut ran: Vec<FigureValue> = stream::iter(queries)
             .map(run_one)
             .buffered(CONCURRENT_QUERIES)
             .try_collect()
             .await?;
+        ran.reverse();
+        let mut values: Vec<FigureValue> = Vec::with_capacity(self.pending.len());
+        for pending in &self.pending {
+            let value = match pending.difference {
+                None => ran.pop().unwrap_or(FigureValue::Null),
+                Some((after, before)) => difference(values[after.0], values[before.0]),
+            };
+            values.push(value);
+        }
         Ok(Results {
             pending: self.pending,
             values,
             sources: Vec::new(),
         })
+    }
+}
+
+/// `after - before` as SQL computes it: `NULL` if either is.
+fn difference(after: FigureValue, before: FigureValue) -> FigureValue {
+    match (after, before) {
+        (FigureValue::Integer(a), FigureValue::Integer(b)) => FigureValue::Integer(a - b),
+        (a, b) => match (a.as_f64(), b.as_f64()) {
+            (Some(a), Some(b)) => FigureValue::Decimal(a - b),
+            _ => FigureValue::Null,
+        },
     }
 }
 
@@ -521,11 +559,6 @@ pub fn exchanges_in(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
         "SELECT COUNT(*) FROM exchanges WHERE {}",
         range("at", from, to)
     )
-}
-
-/// The query of a year-on-year change: this year's value less last year's.
-pub fn change(current: &str, previous: &str) -> String {
-    format!("SELECT ({current}) - ({previous})")
 }
 
 #[cfg(test)]

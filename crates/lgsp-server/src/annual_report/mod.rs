@@ -22,7 +22,7 @@ use lgsp_report::{
 use lgsp_store::{Agency, Store, StoreError};
 
 use crate::settings::{Regulation, Settings};
-use figures::{change, exchanges_in, Kind, Period, Plan, Scope, Slot, EXCHANGES_ROW, ROWS};
+use figures::{exchanges_in, Kind, Period, Plan, Scope, Slot, EXCHANGES_ROW, ROWS};
 
 pub use render::Format;
 pub use routes::routes;
@@ -198,13 +198,11 @@ fn plan_rows(
         .map(|row| {
             let current = (row.query)(&scope, this)?;
             let before = (row.query)(&scope, previous)?;
-            let delta = change(&current, &before);
             let label = |when: String| format!("{who}: {} – {when}", row.label);
-            Some((
-                plan.figure(label(format!("năm {}", previous.year)), row.kind, before),
-                plan.figure(label(format!("năm {}", this.year)), row.kind, current),
-                plan.figure(label("tăng/giảm".into()), row.kind, delta),
-            ))
+            let before = plan.figure(label(format!("năm {}", previous.year)), row.kind, before);
+            let current = plan.figure(label(format!("năm {}", this.year)), row.kind, current);
+            let change = plan.change(label("tăng/giảm".into()), current, before);
+            Some((before, current, change))
         })
         .collect()
 }

@@ -25,8 +25,9 @@ CREATE TABLE system_outages (
 CREATE INDEX system_outages_by_system ON system_outages (system_id, started_at);
 CREATE UNIQUE INDEX system_outages_one_open ON system_outages (system_id) WHERE ended_at IS NULL;
 
--- Exchanges by time (province totals, months), by provider (volume, refusals and distinct
--- consumers from the index alone) and by consumer.
-CREATE INDEX exchanges_at ON exchanges (at);
+-- Exchanges by time (province totals and months), by provider and by consumer, each with
+-- the columns the figures count (refusals, distinct consumers) so that they are read from the
+-- index alone.
+CREATE INDEX exchanges_at ON exchanges (at, refusal, consumer_agency);
 CREATE INDEX exchanges_provider_at ON exchanges (provider_agency, at, consumer_agency, refusal);
 CREATE INDEX exchanges_consumer_at ON exchanges (consumer_agency, at);
