@@ -149,7 +149,7 @@ async fn cited_regulation(
             }
         }
     }
-    cited.sort_by(|a, b| b.1.cmp(&a.1));
+    cited.sort_by_key(|c| std::cmp::Reverse(c.1));
     let ((number, date), _) = cited
         .into_iter()
         .next()
