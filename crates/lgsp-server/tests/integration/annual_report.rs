@@ -130,6 +130,10 @@ async fn count_leaves(app: &TestApp, year: i32, provider: Option<&str>) -> (i64,
     (total, refused, consumers.len() as i64)
 }
 
+fn of_justice(row: &str, year: i32) -> String {
+    format!("{JUSTICE_NAME}: {row} – năm {year}")
+}
+
 fn count_of(figures: &[Value], label: &str) -> i64 {
     shown(figure(figures, label)["value"].as_str().unwrap()).map_or(-1, |(n, _)| n as i64)
 }
@@ -228,8 +232,37 @@ async fn q17_6_annual_report_figures_match_the_log_and_storage(backend: Backend)
         assert_eq!(response.status(), 200, "{step}");
     }
 
+    // Monitoring: the provider system has no health route, so three rounds of probes make an
+    // outage (the demo's other systems, on invented hosts, fail too).
+    let now = Utc::now();
+    for n in 0..3 {
+        lgsp_server::monitoring::probe_due(&app.state, now + chrono::Duration::seconds(61 * n))
+            .await
+            .unwrap();
+    }
+
     let figures = figures(&app, &operator, year).await;
     every_query_gives_its_value(&app, &figures).await;
+    assert_eq!(
+        count_of(
+            &figures,
+            &of_justice("Sự cố ngừng hoạt động của hệ thống", year)
+        ),
+        {
+            let systems = app.state.store.list_systems(None).await.unwrap();
+            systems
+                .iter()
+                .filter(|s| s.agency.as_str() == JUSTICE && s.health_url.is_some())
+                .count() as i64
+        }
+    );
+    assert_eq!(
+        figure(
+            &figures,
+            &of_justice("Tỷ lệ hoạt động của hệ thống (giám sát)", year)
+        )["value"],
+        "0,0%"
+    );
 
     // The exchange figures, recounted from the leaves of the log.
     let (total, refused_leaves, consumers) = count_leaves(&app, year, Some(JUSTICE)).await;
