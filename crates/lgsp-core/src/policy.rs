@@ -138,6 +138,9 @@ pub enum Resource<'a> {
     /// The health of every connected system and its readiness (Q7.5, Q21.3): the operator
     /// watches it, the auditor reads it.
     Monitoring,
+    /// The annual report to the People's Committee (Q17.6): the operator builds it and marks
+    /// it sent (create).
+    AnnualReport,
     /// The signed-in console.
     Console,
 }
@@ -352,6 +355,9 @@ fn allows(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         (Resource::Monitoring, Read) => operator || actor.is(Role::Auditor),
         (Resource::Monitoring, _) => false,
 
+        (Resource::AnnualReport, Read | Create) => operator,
+        (Resource::AnnualReport, _) => false,
+
         (Resource::Console, Read) => matches!(actor, Actor::Person { .. }),
         (Resource::Console, _) => false,
     }
@@ -505,6 +511,9 @@ mod tests {
         quarantine       create  . . . . . . .
         monitoring       read    . . Y . Y . .
         monitoring       update  . . . . . . .
+        annual-report    read    . . Y . . . .
+        annual-report    create  . . Y . . . .
+        annual-report    update  . . . . . . .
         console          read    . Y Y Y Y Y .
         console          update  . . . . . . .
     ";
@@ -671,6 +680,7 @@ mod tests {
                 "security-events" => Resource::SecurityEvents,
                 "quarantine" => Resource::Quarantine,
                 "monitoring" => Resource::Monitoring,
+                "annual-report" => Resource::AnnualReport,
                 "console" => Resource::Console,
                 other => panic!("unknown resource {other}"),
             };

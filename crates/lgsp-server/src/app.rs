@@ -52,6 +52,8 @@ pub struct AppState {
     pub relay: Option<crate::notifications::smtp::Relay>,
     /// The state-secret guard (Q1.2, Q20.3), with the rules of the settings.
     pub secret_guard: Arc<lgsp_core::secret_guard::SecretGuard>,
+    /// The date the annual report's reminder goes by (tests set it).
+    pub clock: crate::clock::Clock,
 }
 
 impl AppState {
@@ -91,6 +93,7 @@ impl AppState {
         (name = "consents", description = "Citizens' consents to share their records with another agency, revocable at any moment, and the exchanges about them (Q15.2.h, Q7.4; Decree 13/2023 art. 11)"),
         (name = "tickets", description = "Tickets between consumers, providers and the operator: problems, disputes (every refusal of a sharing request opens one), data-use questions, proposals to simplify procedures; threads, attachments, deadlines in working days, escalation (Q15.2.g, Q16.1.b, Q22.2, Q23)"),
         (name = "transparency", description = "The transparency log: entries with inclusion proofs, consistency proofs (Q4, Q6.4)"),
+        (name = "reports", description = "The annual report to the People's Committee on the regulation's implementation, its figures with their queries, and the record that it was sent (Q17.6)"),
         (name = "operations", description = "Probes"),
     )
 )]
@@ -145,7 +148,8 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         ))
         .merge(tickets::routes(settings.max_upload_bytes))
         .merge(push::routes())
-        .merge(transparency::routes::api_routes());
+        .merge(transparency::routes::api_routes())
+        .merge(crate::annual_report::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(auth::token_routes())

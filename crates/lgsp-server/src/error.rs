@@ -159,6 +159,10 @@ error_codes! {
         "The provider announced maintenance of this service or dataset on the portal and it is under way: `restored_at` (and `Retry-After`, in seconds) is the expected restoration, `maintenance` the announcement's id. The refusal is recorded in the transparency log; the grant is untouched.");
     InvalidPeriod = (BAD_REQUEST, "invalid_period", "Invalid period",
         "A report's period must be given as `from` and `to`, dates `YYYY-MM-DD` (both included, Vietnam's days), `from` not after `to`, at most 366 days; `detail` says what is wrong.");
+    InvalidReportYear = (UNPROCESSABLE_ENTITY, "invalid_report_year", "No report for this year",
+        "The annual report (Q17.6) covers a year from 2000 to the current one (Viet Nam's calendar); `detail` gives the range.");
+    ReportAlreadySubmitted = (CONFLICT, "report_already_submitted", "Report already marked as sent",
+        "This year's annual report is already marked as sent to the People's Committee; the first record stands.");
     UpstreamUnreachable = (BAD_GATEWAY, "upstream_unreachable", "Provider system unreachable",
         "The gateway could not connect to the provider's system, or the connection broke, or the service's upstream is no longer on the provider system's registered address. Try again later; the provider is told by its availability monitoring.");
     UpstreamTimeout = (GATEWAY_TIMEOUT, "upstream_timeout", "Provider system too slow",

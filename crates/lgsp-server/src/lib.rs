@@ -3,12 +3,14 @@
 //! Each feature module owns its routes and handlers; [`app`] assembles them.
 
 pub mod agencies;
+pub mod annual_report;
 pub mod app;
 pub mod attachments;
 pub mod auth;
 pub mod catalog;
 pub mod ckan;
 pub mod clients;
+pub mod clock;
 pub mod consents;
 pub mod console;
 pub mod datasets;
@@ -115,6 +117,10 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         settings
             .platform_name
             .get_or_insert_with(|| demo::PLATFORM_NAME.into());
+        settings
+            .province
+            .get_or_insert_with(|| demo::PROVINCE.into());
+        settings.regulation.get_or_insert_with(demo::regulation);
     }
     let nats = match &settings.nats {
         Some(url) => {
@@ -144,6 +150,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         report_limiter: Arc::default(),
         nats,
         relay,
+        clock: clock::Clock::default(),
     };
     let indexed = catalog::search::rebuild(&state)
         .await

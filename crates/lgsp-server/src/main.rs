@@ -68,6 +68,11 @@ enum Command {
         /// The CSV file (UTF-8; comma, semicolon or tab) or XLSX workbook.
         file: PathBuf,
     },
+    /// Reports the platform writes.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Print generated documentation.
     Docs {
         #[command(subcommand)]
@@ -130,6 +135,28 @@ enum LogCommand {
 }
 
 #[derive(Subcommand)]
+enum ReportCommand {
+    /// The annual report to the People's Committee on the regulation's implementation
+    /// (Q17.6), with every figure's query in an appendix. Exits 2 on a bad year or format.
+    Annual {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// `postgres://…` URL or SQLite file [default: <data-dir>/lgsp.db].
+        #[arg(long)]
+        database: Option<String>,
+        /// The year reported on (Viet Nam's calendar).
+        #[arg(long)]
+        year: i32,
+        /// docx, pdf, xlsx or html.
+        #[arg(long, default_value = "docx")]
+        format: String,
+        /// Where to write the file [default: bao-cao-nam-YYYY.<format>].
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum KeysCommand {
     /// Add a new signing key; older keys stay published and verifiable.
     Rotate,
@@ -175,6 +202,28 @@ fn main() -> ExitCode {
             };
             return match load(&common, flags) {
                 Ok(settings) => import(settings, &dataset, &mode, sheet, &file),
+                Err(message) => {
+                    eprintln!("lgsp: {message}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        Command::Report {
+            command:
+                ReportCommand::Annual {
+                    common,
+                    database,
+                    year,
+                    format,
+                    output,
+                },
+        } => {
+            let flags = Flags {
+                database: database.map(Secret::new),
+                ..Flags::default()
+            };
+            return match load(&common, flags) {
+                Ok(settings) => annual_report(settings, year, &format, output),
                 Err(message) => {
                     eprintln!("lgsp: {message}");
                     ExitCode::from(2)
@@ -457,5 +506,60 @@ fn import(
                 problem.detail_text().unwrap_or("the import failed")
             )),
         }
+    })
+}
+
+fn annual_report(settings: Settings, year: i32, format: &str, output: Option<PathBuf>) -> ExitCode {
+    use lgsp_server::annual_report::{self, render, Format};
+
+    let fail = |message: String| {
+        eprintln!("lgsp: {message}");
+        ExitCode::from(2)
+    };
+    let Some(format) = Format::parse(format) else {
+        return fail(format!(
+            "unknown format `{format}`: {}",
+            render::format_names()
+        ));
+    };
+    let today = annual_report::vietnam_date(chrono::Utc::now());
+    if let Err(error) = annual_report::check_year(year, today, annual_report::first_year(&settings))
+    {
+        return fail(format!("no report for {year}: {error}"));
+    }
+    let output = output.unwrap_or_else(|| PathBuf::from(format.file_name(year)));
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(e.to_string()),
+    };
+    runtime.block_on(async {
+        let store = match lgsp_store::Store::connect(settings.database_url().expose()).await {
+            Ok(store) => store,
+            Err(e) => return fail(format!("cannot open the database: {e}")),
+        };
+        if let Err(e) = store.migrate().await {
+            return fail(format!("cannot migrate the database: {e}"));
+        }
+        let started = std::time::Instant::now();
+        let built = annual_report::build(&store, &settings, year, today).await;
+        store.close().await;
+        let document = match built {
+            Ok(document) => document,
+            Err(e) => return fail(format!("cannot read the figures: {e}")),
+        };
+        let bytes = match render::render(format, &document) {
+            Ok(bytes) => bytes,
+            Err(e) => return fail(e.to_string()),
+        };
+        if let Err(e) = std::fs::write(&output, bytes) {
+            return fail(format!("{}: {e}", output.display()));
+        }
+        eprintln!(
+            "lgsp: the report of {year} ({} figures) written to {} in {:.1} s",
+            document.figures.len(),
+            output.display(),
+            started.elapsed().as_secs_f64()
+        );
+        ExitCode::SUCCESS
     })
 }

@@ -155,6 +155,26 @@ pub struct Settings {
     /// Whether this node takes part in probing; off for a node without a route to the
     /// agencies' networks (and in tests, which run the rounds themselves).
     pub health_probes: bool,
+    /// The province as its documents name it, e.g. "Hà Nam". Unset: taken from the name of
+    /// the provincial People's Committee in the agency registry.
+    pub province: Option<String>,
+    /// The provincial regulation the platform implements, which the annual report (Q17.6)
+    /// answers to. Unset: the People's Committee's document the catalog cites most.
+    pub regulation: Option<Regulation>,
+}
+
+/// A provincial regulation as the annual report cites it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Regulation {
+    /// The decision issuing it, e.g. "07/2021/QĐ-UBND".
+    pub number: String,
+    pub date: chrono::NaiveDate,
+    /// e.g. "Quy chế kết nối, chia sẻ, khai thác và sử dụng cơ sở dữ liệu dùng chung tỉnh Hà Nam".
+    pub title: String,
+    /// The clause that asks for the annual report, e.g. "khoản 6 Điều 17".
+    #[serde(default)]
+    pub report_clause: Option<String>,
 }
 
 impl Default for Settings {
@@ -203,6 +223,8 @@ impl Default for Settings {
             health_probe_seconds: 60,
             health_failures_before_alert: 3,
             health_probes: true,
+            province: None,
+            regulation: None,
         }
     }
 }

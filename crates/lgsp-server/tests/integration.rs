@@ -11,6 +11,7 @@ mod integration {
 
     mod access;
     mod agencies;
+    mod annual_report;
     mod browser;
     mod catalog;
     mod changes;

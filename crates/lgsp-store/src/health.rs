@@ -198,6 +198,30 @@ impl Store {
             .bind(alerted)
             .execute(&mut *tx)
             .await?;
+            // The outage as the annual report counts it (Q17.6): from alert to recovery.
+            match change {
+                HealthChange::Alert { .. } => {
+                    sqlx::query(
+                        "INSERT INTO system_outages (system_id, started_at) VALUES ($1, $2)
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(system_id)
+                    .bind(probe.probed_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                HealthChange::Recovered => {
+                    sqlx::query(
+                        "UPDATE system_outages SET ended_at = $2
+                         WHERE system_id = $1 AND ended_at IS NULL",
+                    )
+                    .bind(system_id)
+                    .bind(probe.probed_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                HealthChange::None => {}
+            }
             tx.commit().await?;
             change
         });

@@ -15,6 +15,7 @@ use sqlx::sqlite::SqliteSynchronous;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 mod agencies;
+mod annual_report;
 mod catalog;
 mod clients;
 mod consents;
@@ -38,6 +39,7 @@ mod translog;
 mod users;
 
 pub use agencies::{Agency, AgencyPatch, FocalOfficerTerm};
+pub use annual_report::{AnnualReportSubmission, FigureValue, RefusedRequest};
 pub use catalog::{
     Attachment, EntryStatus, EntryVersion, NewAttachment, Notification, Proposal, ProposalEvent,
     StepChanges, Submission,

@@ -12,6 +12,7 @@ use lgsp_core::proposal::ProposalAction;
 use lgsp_core::{Action, Actor, Resource, Role};
 use lgsp_store::Proposal;
 
+pub mod annual_report;
 mod consents;
 mod error_reports;
 mod exchanges;
@@ -52,6 +53,7 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .merge(consents::routes())
         .merge(quarantine::routes())
         .merge(monitoring::routes())
+        .merge(annual_report::routes())
 }
 
 /// The page to answer instead when the caller may not see `resource`: anonymous visitors are
@@ -170,18 +172,24 @@ fn problem_page(state: &AppState, caller: &Caller, error: &ApiError, back: Strin
 #[template(path = "console/index.html")]
 struct OverviewPage {
     shell: Shell,
+    /// The annual report's deadline, for the operator from 1 November (Q17.6).
+    reminder: Option<String>,
+    late: bool,
 }
 
-async fn overview(State(state): State<AppState>, caller: Caller) -> Response {
+async fn overview(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     if let Some(response) = refusal(&state, &caller, Resource::Console) {
-        return response;
+        return Ok(response);
     }
-    render(
+    let reminder = annual_report::current_reminder(&state, &caller).await?;
+    Ok(render(
         StatusCode::OK,
         &OverviewPage {
             shell: Shell::new(&state.platform_name(), &caller),
+            late: reminder.as_ref().is_some_and(|r| r.is_late()),
+            reminder: reminder.map(|r| r.message()),
         },
-    )
+    ))
 }
 
 #[derive(Template)]

@@ -50,6 +50,21 @@ pub struct DemoClient {
 /// The platform name when the demo province is loaded and none is configured.
 pub const PLATFORM_NAME: &str = "Nền tảng tích hợp, chia sẻ dữ liệu tỉnh Hà Nam";
 
+/// The demo province's name, when none is configured.
+pub const PROVINCE: &str = "Hà Nam";
+
+/// The regulation of the demo province (/work/shared/seed), when none is configured.
+pub fn regulation() -> crate::settings::Regulation {
+    crate::settings::Regulation {
+        number: "07/2021/QĐ-UBND".into(),
+        date: chrono::NaiveDate::from_ymd_opt(2021, 4, 9).expect("a valid date"),
+        title:
+            "Quy chế kết nối, chia sẻ, khai thác và sử dụng cơ sở dữ liệu dùng chung tỉnh Hà Nam"
+                .into(),
+        report_clause: Some("khoản 6 Điều 17".into()),
+    }
+}
+
 /// One demo account per role: username, full name (sample person), role, agency.
 const ACCOUNTS: [(&str, &str, Role, Option<&str>); 5] = [
     (

@@ -220,6 +220,13 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
             hint: "Trạng thái hoạt động, tỷ lệ hoạt động trong tháng và mức sẵn sàng kết nối của các hệ thống",
         });
     }
+    if authorize(actor, Action::Read, Resource::AnnualReport).is_ok() {
+        items.push(NavItem {
+            href: "/console/annual-report",
+            label: "Báo cáo năm",
+            hint: "Báo cáo UBND tỉnh tình hình thực hiện Quy chế trước ngày 15 tháng 12 hằng năm",
+        });
+    }
     if authorize(actor, Action::Read, Resource::Quarantine).is_ok() {
         items.push(NavItem {
             href: "/console/quarantine",

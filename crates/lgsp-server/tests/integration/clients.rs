@@ -1,6 +1,7 @@
 //! Real third-party tools against the platform: Python's `ckanapi` (CKAN's own client),
 //! `rdflib` (an RDF parser), `frictionless` (the Table Schema reference validator) and
-//! `http-message-signatures` (an RFC 9421 implementation), in a throw-away virtualenv.
+//! `http-message-signatures` (an RFC 9421 implementation), `python-docx`, `pypdf` and
+//! `openpyxl` (the annual report's files), in a throw-away virtualenv.
 //!
 //! Run with `cargo test -p lgsp-server --test integration -- --ignored integration::clients::`. The virtualenv
 //! is `target/clients-venv`, created on first use (PyPI must be reachable), or the Python named
@@ -31,7 +32,7 @@ fn python() -> PathBuf {
     let ready = Command::new(&python)
         .args([
             "-c",
-            "import ckanapi, rdflib, frictionless, http_message_signatures",
+            "import ckanapi, rdflib, frictionless, http_message_signatures, docx, pypdf, openpyxl",
         ])
         .status()
         .unwrap()
@@ -45,12 +46,15 @@ fn python() -> PathBuf {
                 "rdflib",
                 "frictionless",
                 "http-message-signatures",
+                "python-docx",
+                "pypdf",
+                "openpyxl",
             ])
             .status()
             .unwrap();
         assert!(
             status.success(),
-            "pip install ckanapi rdflib frictionless http-message-signatures"
+            "pip install ckanapi rdflib frictionless http-message-signatures python-docx pypdf openpyxl"
         );
     }
     python
@@ -458,5 +462,124 @@ async fn clients_q4_q6_4_http_message_signatures_verifies_a_gateway_answer() {
     assert!(out.contains("lgsp-log-index"), "{out}");
     assert!(out.contains("refused: a changed body"), "{out}");
     assert!(out.contains("refused: another status"), "{out}");
+    app.stop().await;
+}
+
+/// Reads the annual report's DOCX, PDF and XLSX with python-docx, pypdf and openpyxl and prints
+/// what a person would look for in each.
+const READ_REPORT: &str = r#"
+import json, sys
+import docx, pypdf, openpyxl
+folder, label = sys.argv[1], sys.argv[2]
+d = docx.Document(f"{folder}/bao-cao.docx")
+texts = [p.text for p in d.paragraphs]
+cells = [c.text for t in d.tables for r in t.rows for c in r.cells]
+pdf = pypdf.PdfReader(f"{folder}/bao-cao.pdf")
+pdf_text = "\n".join(page.extract_text() for page in pdf.pages)
+book = openpyxl.load_workbook(f"{folder}/bao-cao.xlsx")
+sources = book["Nguồn số liệu"]
+value = None
+for row in sources.iter_rows(values_only=True):
+    if any(isinstance(c, str) and c == label for c in row):
+        value = [c for c in row if c is not None]
+print(json.dumps({
+    "docx_title": any(t.strip() == "BÁO CÁO" for t in texts + cells),
+    "docx_cells": cells,
+    "docx_text": "\n".join(texts + cells),
+    "pdf_pages": len(pdf.pages),
+    "pdf_text": pdf_text,
+    "xlsx_sheets": book.sheetnames,
+    "xlsx_source": value,
+}))
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Python with python-docx, pypdf and openpyxl (PyPI): run with --ignored clients"]
+async fn clients_q17_6_the_annual_report_opens_in_word_pdf_and_excel_readers() {
+    use chrono::Datelike;
+    let python = python();
+    let app = spawn_app(Backend::Sqlite).await;
+    let operator = app.token("operator").await;
+    let year = lgsp_server::annual_report::vietnam_date(chrono::Utc::now()).year();
+    let folder = app.data_dir.join("bao-cao-nam");
+    std::fs::create_dir_all(&folder).unwrap();
+    for format in ["docx", "pdf", "xlsx"] {
+        let response = app
+            .get(
+                &format!("/api/v1/reports/annual/{year}?format={format}"),
+                Some(&operator),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        std::fs::write(
+            folder.join(format!("bao-cao.{format}")),
+            response.bytes().await.unwrap(),
+        )
+        .unwrap();
+    }
+    let summary: Value = app
+        .get(&format!("/api/v1/reports/annual/{year}"), Some(&operator))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let label = format!("Toàn tỉnh: Hệ thống thông tin đã đăng ký – năm {year}");
+    let systems = summary["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["label"] == label.as_str())
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let script = folder.join("read_report.py");
+    std::fs::write(&script, READ_REPORT).unwrap();
+    let read: Value = serde_json::from_str(
+        &run(
+            &python,
+            vec![
+                script.display().to_string(),
+                folder.display().to_string(),
+                label.clone(),
+            ],
+        )
+        .await,
+    )
+    .unwrap();
+    // The DOCX: the title, the header, the province's table with the figure.
+    assert_eq!(read["docx_title"], true);
+    let docx_text = read["docx_text"].as_str().unwrap();
+    for text in [
+        "UBND TỈNH HÀ NAM",
+        "Hệ thống thông tin đã đăng ký",
+        "GIÁM ĐỐC",
+    ] {
+        assert!(docx_text.contains(text), "{text} in the DOCX");
+    }
+    assert!(read["docx_cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == systems.as_str()));
+    // The PDF: pages of text with the same words.
+    assert!(read["pdf_pages"].as_u64().unwrap() >= 2);
+    let pdf_text = read["pdf_text"].as_str().unwrap();
+    for text in ["BÁO CÁO", "Hệ thống thông tin đã đăng ký", "Nơi nhận"] {
+        assert!(pdf_text.contains(text), "{text} in the PDF");
+    }
+    // The XLSX: the figure with its value and its query.
+    let source = read["xlsx_source"]
+        .as_array()
+        .expect("the figure in the workbook");
+    assert!(
+        source
+            .iter()
+            .any(|c| c == systems.as_str() || c.as_f64().is_some_and(|n| n.to_string() == systems)),
+        "{source:?}"
+    );
+    assert!(source.iter().any(|c| c
+        .as_str()
+        .is_some_and(|q| q.starts_with("SELECT COUNT(*) FROM systems"))));
     app.stop().await;
 }
