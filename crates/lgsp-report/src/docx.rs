@@ -653,6 +653,21 @@ impl Body {
                 .xml(&appendix_note(&document.header)),
             ),
         );
+        if let Some(note) = document.workbook_note() {
+            self.push(
+                &Para {
+                    spacing: Some((0, 120)),
+                    ..Para::centred()
+                }
+                .xml(
+                    &Run {
+                        italic: true,
+                        ..Run::PLAIN
+                    }
+                    .xml(&note),
+                ),
+            );
+        }
         let head = Run::bold().sized(12.0);
         let text = Run::PLAIN.sized(12.0);
         let code = Run {
@@ -665,8 +680,7 @@ impl Body {
             .map(|c| ((*c).to_owned(), head))
             .collect();
         let rows: Vec<Vec<(String, Run, bool)>> = document
-            .figures
-            .iter()
+            .printed_figures()
             .map(|f| {
                 vec![
                     (f.id.clone(), text, false),

@@ -107,15 +107,19 @@ pub fn render(document: &Document) -> String {
     let _ = write!(
         out,
         r#"
-<section class="appendix"><h2>{}</h2>
+<section class="appendix"><h2>{}</h2>{}
 <table class="data sources"><thead><tr>"#,
-        escape(SOURCES_TITLE)
+        escape(SOURCES_TITLE),
+        document
+            .workbook_note()
+            .map(|note| format!(r#"<p class="note">{}</p>"#, escape(&note)))
+            .unwrap_or_default()
     );
     for column in SOURCES_COLUMNS {
         let _ = write!(out, "<th>{column}</th>");
     }
     out.push_str("</tr></thead><tbody>\n");
-    for figure in &document.figures {
+    for figure in document.printed_figures() {
         let _ = writeln!(
             out,
             r#"<tr><td>{}</td><td>{}</td><td class="num">{}</td><td><pre>{}</pre></td></tr>"#,
@@ -210,6 +214,13 @@ mod tests {
         for figure in &document.figures {
             assert!(html.contains(&format!("<pre>{}</pre>", escape(&figure.query))));
         }
+        // Figures left to the workbook are not printed; the page says where they are.
+        let mut detailed = document.clone();
+        detailed.figures[0].printed = false;
+        detailed.figures[0].query = "SELECT 'chỉ trong bảng tính'".into();
+        let html = render(&detailed);
+        assert!(!html.contains("chỉ trong bảng tính"));
+        assert!(html.contains("Câu lệnh truy vấn của 1 số liệu chi tiết khác"));
         // No external asset: nothing is fetched when the page is opened.
         assert!(!html.contains("src=") && !html.contains("href=") && !html.contains("<script"));
     }

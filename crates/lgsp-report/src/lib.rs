@@ -150,6 +150,29 @@ pub struct FigureSource {
     pub value: String,
     /// The SQL that computes it on the store (both backends read it the same way).
     pub query: String,
+    /// Listed in the appendix of the printed document (DOCX, PDF, HTML) as well as in the
+    /// workbook, which lists every figure: a province's per-agency details would otherwise make
+    /// the printed appendix hundreds of pages long.
+    pub printed: bool,
+}
+
+impl Document {
+    /// The figures the printed document's appendix lists.
+    pub fn printed_figures(&self) -> impl Iterator<Item = &FigureSource> {
+        self.figures.iter().filter(|f| f.printed)
+    }
+
+    /// Under the printed appendix, where the queries of the figures it leaves out are.
+    pub fn workbook_note(&self) -> Option<String> {
+        let left = self.figures.iter().filter(|f| !f.printed).count();
+        (left > 0).then(|| {
+            format!(
+                "Câu lệnh truy vấn của {} số liệu chi tiết khác (theo từng cơ quan) có tại trang \
+                 “Nguồn số liệu” của bảng tính (XLSX) kèm theo báo cáo này.",
+                group_thousands(left as i64)
+            )
+        })
+    }
 }
 
 impl Chart {

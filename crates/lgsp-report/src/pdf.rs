@@ -685,6 +685,9 @@ impl Writer {
             &appendix_note(&document.header),
             Style::new(FontKind::Italic, BODY, Align::Centre),
         );
+        if let Some(note) = document.workbook_note() {
+            self.paragraph(&note, Style::new(FontKind::Italic, BODY, Align::Centre));
+        }
         self.y -= 6.0;
         let text = |text: &str, font: FontKind, size: f64, align: Align| CellText {
             text: text.to_owned(),
@@ -697,8 +700,7 @@ impl Writer {
             .map(|c| text(c, FontKind::Bold, 12.0, Align::Centre))
             .collect();
         let rows = document
-            .figures
-            .iter()
+            .printed_figures()
             .map(|f| {
                 vec![
                     text(&f.id, FontKind::Regular, 12.0, Align::Left),

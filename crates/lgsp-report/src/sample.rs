@@ -65,6 +65,7 @@ pub fn sample() -> Document {
             label: label.to_owned(),
             value: value.display(),
             query: query.to_owned(),
+            printed: true,
         });
     };
 

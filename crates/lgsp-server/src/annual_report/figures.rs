@@ -223,10 +223,13 @@ impl Results {
     }
 
     /// The cell of a figure the document shows under reference `id`; records its source.
+    /// The province's figures (table 1, `B1.…`, and the charts, `BĐ…`) are listed in the
+    /// printed appendix too; each agency's, in the workbook only.
     pub fn cell(&mut self, slot: Slot, id: String) -> Cell {
         let pending = &self.pending[slot.0];
         let cell = pending.kind.cell(self.values[slot.0]);
         self.sources.push(FigureSource {
+            printed: id.starts_with("B1.") || id.starts_with("BĐ"),
             id,
             label: pending.label.clone(),
             value: cell.display(),
