@@ -138,6 +138,11 @@ pub enum Resource<'a> {
     /// The health of every connected system and its readiness (Q7.5, Q21.3): the operator
     /// watches it, the auditor reads it.
     Monitoring,
+    /// The dashboards' figures (Q7.5, Q15.2.e, Q17.6): exchanges, latency, requests, reports,
+    /// tickets and availability, province-wide (`None`) or of one agency. The operator, the
+    /// People's Committee (approver) and the auditor read every agency's; an agency's
+    /// administrators read their own agency's only.
+    Statistics(Option<&'a AgencyCode>),
     /// The signed-in console.
     Console,
 }
@@ -352,6 +357,14 @@ fn allows(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         (Resource::Monitoring, Read) => operator || actor.is(Role::Auditor),
         (Resource::Monitoring, _) => false,
 
+        (Resource::Statistics(agency), Read) => {
+            operator
+                || actor.is(Role::Approver)
+                || actor.is(Role::Auditor)
+                || agency.is_some_and(|agency| actor.agency_admin_of(agency))
+        }
+        (Resource::Statistics(_), _) => false,
+
         (Resource::Console, Read) => matches!(actor, Actor::Person { .. }),
         (Resource::Console, _) => false,
     }
@@ -505,6 +518,10 @@ mod tests {
         quarantine       create  . . . . . . .
         monitoring       read    . . Y . Y . .
         monitoring       update  . . . . . . .
+        statistics(all)  read    . . Y Y Y . .
+        statistics(own)  read    . . Y Y Y Y .
+        statistics(other) read   . . Y Y Y . .
+        statistics(own)  update  . . . . . . .
         console          read    . Y Y Y Y Y .
         console          update  . . . . . . .
     ";
@@ -671,6 +688,9 @@ mod tests {
                 "security-events" => Resource::SecurityEvents,
                 "quarantine" => Resource::Quarantine,
                 "monitoring" => Resource::Monitoring,
+                "statistics(all)" => Resource::Statistics(None),
+                "statistics(own)" => Resource::Statistics(Some(&own)),
+                "statistics(other)" => Resource::Statistics(Some(&other)),
                 "console" => Resource::Console,
                 other => panic!("unknown resource {other}"),
             };

@@ -28,6 +28,7 @@ mod provider;
 mod push;
 mod quarantine;
 mod records;
+mod rollups;
 pub mod scratch;
 mod services;
 mod sessions;
@@ -59,6 +60,10 @@ pub use quarantine::{NewQuarantine, QuarantineItem};
 pub use records::{
     cell_text, Change, ChangeOp, ChangePage, EncodedRows, ImportMode, Record, RecordImport,
     RecordTable, RowEncoder, SchemaChange, SchemaConflict,
+};
+pub use rollups::{
+    latency_bucket, vietnam_day, ExchangeCounts, Outcome, RollupKey, RollupRow, RollupScope, BUCKETS,
+    LATENCY_BUCKETS,
 };
 pub use services::{Service, ServiceCheck, ServiceEvent, ServiceFilter};
 pub use sessions::{Session, SessionKind};
