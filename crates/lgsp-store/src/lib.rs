@@ -48,7 +48,9 @@ pub use consents::{Consent, ConsentFilter, LiveConsent, NewConsent};
 pub use error_reports::{ErrorReport, NewErrorReport, Notice};
 pub use exchanges::{ExchangeEntry, ExchangeScope, ExchangeStat};
 pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant};
-pub use health::{month_of, DueProbe, HealthChange, HealthStatus, MonthlyAvailability, Probe};
+pub use health::{
+    month_of, DueProbe, HealthChange, HealthStatus, MonthlyAvailability, Probe, SystemAvailability,
+};
 pub use imports::{ImportJob, ImportOutcome};
 pub use mail::{MailAttempt, OutgoingMail};
 pub use provider::{

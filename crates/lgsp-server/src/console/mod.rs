@@ -13,6 +13,7 @@ use lgsp_core::{Action, Actor, Resource, Role};
 use lgsp_store::Proposal;
 
 mod consents;
+mod dashboard;
 mod error_reports;
 mod exchanges;
 mod grants;
@@ -52,6 +53,7 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .merge(consents::routes())
         .merge(quarantine::routes())
         .merge(monitoring::routes())
+        .merge(dashboard::routes())
 }
 
 /// The page to answer instead when the caller may not see `resource`: anonymous visitors are
