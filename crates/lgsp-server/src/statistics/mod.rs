@@ -601,7 +601,8 @@ fn ranking(
     let label = |k: &KeyFigures| match (k.key.as_str(), k.name.as_str()) {
         ("", _) => "Không xác định".to_owned(),
         (key, "") => key.to_owned(),
-        (key, name) => format!("{name} ({key})"),
+        // The table beside the chart gives the code.
+        (_, name) => name.to_owned(),
     };
     let chart = Chart {
         kind: ChartKind::Bars,

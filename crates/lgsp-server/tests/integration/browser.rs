@@ -1216,7 +1216,7 @@ async fn browser_q15_2_e_operator_reads_the_dashboard_and_filters_it() {
             .await
             .unwrap();
     }
-    assert!(text.contains("Sở Tư pháp (000.00.03.H35)"), "{text}");
+    assert!(text.contains("Sở Tư pháp tỉnh Hà Nam (000.00.03.H35)"), "{text}");
     let rows = browser
         .find_all(Locator::Css("#bang-exchanges-per-day tbody tr"))
         .await
@@ -1229,7 +1229,7 @@ async fn browser_q15_2_e_operator_reads_the_dashboard_and_filters_it() {
         .text()
         .await
         .unwrap();
-    assert!(services.contains("000.00.03.H35/"), "{services}");
+    assert!(services.contains("Tra cứu dự án đầu tư"), "{services}");
     assert!(browser
         .find(Locator::Css("#services svg.chart"))
         .await
@@ -1240,11 +1240,18 @@ async fn browser_q15_2_e_operator_reads_the_dashboard_and_filters_it() {
     screenshot(browser, "41-bieu-do-theo-co-quan").await;
     browser
         .goto(&app.url(&format!(
+            "/console/dashboard?from={from}&to={today}&agency=000.00.03.H35#providers"
+        )))
+        .await
+        .unwrap();
+    screenshot(browser, "42-theo-co-quan-cung-cap").await;
+    browser
+        .goto(&app.url(&format!(
             "/console/dashboard?from={from}&to={today}&agency=000.00.03.H35#latency"
         )))
         .await
         .unwrap();
-    screenshot(browser, "42-do-tre").await;
+    screenshot(browser, "43-do-tre").await;
 
     // The portal's open statistics, from the navigation.
     browser.goto(&app.url("/")).await.unwrap();
@@ -1264,6 +1271,6 @@ async fn browser_q15_2_e_operator_reads_the_dashboard_and_filters_it() {
         .await
         .unwrap();
     assert!(figures.contains("Cơ quan đã kết nối"), "{figures}");
-    screenshot(browser, "43-thong-ke-cong-khai").await;
+    screenshot(browser, "44-thong-ke-cong-khai").await;
     run.finish().await;
 }
