@@ -79,7 +79,11 @@ pub fn render(chart: &Chart) -> String {
             for (s, serie) in chart.series.iter().enumerate() {
                 let colour = PALETTE[s % PALETTE.len()];
                 for (i, value) in serie.values.iter().enumerate().take(categories) {
-                    let value = if value.is_finite() { value.max(0.0) } else { 0.0 };
+                    let value = if value.is_finite() {
+                        value.max(0.0)
+                    } else {
+                        0.0
+                    };
                     let x = LEFT + band * i as f64 + band * 0.1 + bar * s as f64;
                     let _ = write!(
                         out,
@@ -195,7 +199,11 @@ pub fn render_horizontal(chart: &Chart) -> String {
         );
         for (s, serie) in chart.series.iter().enumerate() {
             let value = serie.values.get(i).copied().unwrap_or(0.0);
-            let value = if value.is_finite() { value.max(0.0) } else { 0.0 };
+            let value = if value.is_finite() {
+                value.max(0.0)
+            } else {
+                0.0
+            };
             let _ = write!(
                 out,
                 r#"<rect x="{LABEL}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="{colour}"><title>{name} – {category}: {shown}</title></rect>"#,
@@ -244,7 +252,10 @@ pub fn nice_scale(max: f64) -> (f64, f64) {
 /// An axis label: "1,5 tr" (triệu), "12 N" (nghìn), "0,25".
 fn short_number(value: f64) -> String {
     if value >= 1e6 {
-        format!("{} tr", decimal_comma(value / 1e6, decimals_of(value / 1e6)))
+        format!(
+            "{} tr",
+            decimal_comma(value / 1e6, decimals_of(value / 1e6))
+        )
     } else if value >= 1e4 {
         format!("{} N", decimal_comma(value / 1e3, decimals_of(value / 1e3)))
     } else {
@@ -290,8 +301,14 @@ mod tests {
             unit: "lượt".into(),
             categories: vec!["01/11".into(), "02/11".into(), "03/11".into()],
             series: vec![
-                Series { name: "Sở Tư pháp".into(), values: vec![10.0, 0.0, 25.0] },
-                Series { name: "Công an".into(), values: vec![3.0, f64::NAN, 7.0] },
+                Series {
+                    name: "Sở Tư pháp".into(),
+                    values: vec![10.0, 0.0, 25.0],
+                },
+                Series {
+                    name: "Công an".into(),
+                    values: vec![3.0, f64::NAN, 7.0],
+                },
             ],
         }
     }
@@ -312,7 +329,13 @@ mod tests {
         let svg = render(&chart(ChartKind::Lines));
         assert_eq!(svg.matches("<polyline").count(), 2);
         let second = svg.split("<polyline").nth(2).unwrap();
-        let points = second.split("points=\"").nth(1).unwrap().split('"').next().unwrap();
+        let points = second
+            .split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
         assert_eq!(points.split(' ').count(), 2);
     }
 
@@ -332,7 +355,10 @@ mod tests {
         assert!(svg.contains(&format!("width=\"{width:.1}\"")), "{svg}");
         // Taller with more categories.
         c.categories.extend((0..20).map(|i| format!("c{i}")));
-        assert!(render_horizontal(&c).contains(&format!("viewBox=\"0 0 {WIDTH} {}\"", TOP + 22.0 * 23.0 + BOTTOM)));
+        assert!(render_horizontal(&c).contains(&format!(
+            "viewBox=\"0 0 {WIDTH} {}\"",
+            TOP + 22.0 * 23.0 + BOTTOM
+        )));
     }
 
     #[test]

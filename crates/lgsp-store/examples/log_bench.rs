@@ -28,7 +28,10 @@ fn exchange(n: u64, index: i64) -> ExchangeEntry {
         consumer_agency: Some(format!("000.00.{:02}.H35", 20 + n % 40)),
         consumer_system: Some("motcua".into()),
         provider_agency: Some(format!("000.00.{provider:02}.H35")),
-        target: Some(format!("000.00.{provider:02}.H35/he-thong/dich-vu-{}/v1", n % 5)),
+        target: Some(format!(
+            "000.00.{provider:02}.H35/he-thong/dich-vu-{}/v1",
+            n % 5
+        )),
         purpose: Some("TTHC".into()),
         method: "GET".into(),
         status,
@@ -73,11 +76,16 @@ async fn main() {
             })
             .collect();
         let exchanges: Vec<ExchangeEntry> = if with_exchanges {
-            (0..count).map(|i| exchange(appended + i, i as i64)).collect()
+            (0..count)
+                .map(|i| exchange(appended + i, i as i64))
+                .collect()
         } else {
             Vec::new()
         };
-        store.append_log(&entries, &exchanges).await.expect("append");
+        store
+            .append_log(&entries, &exchanges)
+            .await
+            .expect("append");
         appended += count;
     }
     let seconds = start.elapsed().as_secs_f64();

@@ -64,8 +64,8 @@ pub use records::{
     RecordTable, RowEncoder, SchemaChange, SchemaConflict,
 };
 pub use rollups::{
-    latency_bucket, vietnam_day, ExchangeCounts, Outcome, RollupKey, RollupRow, RollupScope, BUCKETS,
-    LATENCY_BUCKETS,
+    latency_bucket, vietnam_day, ExchangeCounts, Outcome, RollupKey, RollupRow, RollupScope,
+    BUCKETS, LATENCY_BUCKETS,
 };
 pub use services::{Service, ServiceCheck, ServiceEvent, ServiceFilter};
 pub use sessions::{Session, SessionKind};

@@ -119,9 +119,14 @@ impl ExchangeCounts {
         self.response_bytes += other.response_bytes;
         self.latency_micros += other.latency_micros;
         if self.latency_histogram.len() < other.latency_histogram.len() {
-            self.latency_histogram.resize(other.latency_histogram.len(), 0);
+            self.latency_histogram
+                .resize(other.latency_histogram.len(), 0);
         }
-        for (sum, n) in self.latency_histogram.iter_mut().zip(&other.latency_histogram) {
+        for (sum, n) in self
+            .latency_histogram
+            .iter_mut()
+            .zip(&other.latency_histogram)
+        {
             *sum += n;
         }
     }
@@ -467,8 +472,14 @@ mod tests {
         assert_eq!(Outcome::of(304, None), Outcome::Ok);
         assert_eq!(Outcome::of(403, Some("no_grant")), Outcome::Refused);
         assert_eq!(Outcome::of(404, None), Outcome::Refused);
-        assert_eq!(Outcome::of(200, Some("state_secret_suspected")), Outcome::Refused);
-        assert_eq!(Outcome::of(502, Some("upstream_unreachable")), Outcome::Error);
+        assert_eq!(
+            Outcome::of(200, Some("state_secret_suspected")),
+            Outcome::Refused
+        );
+        assert_eq!(
+            Outcome::of(502, Some("upstream_unreachable")),
+            Outcome::Error
+        );
         assert_eq!(Outcome::of(500, None), Outcome::Error);
     }
 }

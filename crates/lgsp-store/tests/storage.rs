@@ -2195,7 +2195,9 @@ async fn q15_2_e_rollups_equal_a_group_by_over_the_exchange_index(url: &str) {
         let end = migration[start..].find(';').unwrap() + start;
         format!("{} ORDER BY 1, 2, 3, 4", &migration[start..end])
     };
-    let buckets: Vec<String> = (0..lgsp_store::BUCKETS).map(|b| format!("h{b:02}")).collect();
+    let buckets: Vec<String> = (0..lgsp_store::BUCKETS)
+        .map(|b| format!("h{b:02}"))
+        .collect();
     let stored = format!(
         "SELECT day, provider_agency, consumer_agency, target, exchanges, ok, errors, refusals,
                 response_bytes, latency_micros, {} FROM exchange_days ORDER BY 1, 2, 3, 4",
@@ -2207,8 +2209,7 @@ async fn q15_2_e_rollups_equal_a_group_by_over_the_exchange_index(url: &str) {
             let rows = sqlx::query($sql).fetch_all($pool).await.unwrap();
             rows.iter()
                 .map(|row| {
-                    let mut cells: Vec<String> =
-                        (0..4).map(|i| row.get::<String, _>(i)).collect();
+                    let mut cells: Vec<String> = (0..4).map(|i| row.get::<String, _>(i)).collect();
                     cells.extend((4..row.len()).map(|i| row.get::<i64, _>(i).to_string()));
                     cells
                 })
@@ -2221,9 +2222,27 @@ async fn q15_2_e_rollups_equal_a_group_by_over_the_exchange_index(url: &str) {
             before.run(&pool).await.unwrap();
             // Exchanges indexed before the rollups existed (far from the log's indexes).
             for (n, (at, provider, status, refusal, latency)) in [
-                ("2026-03-01T16:59:59Z", Some("000.00.03.H35"), 200, None, 950),
-                ("2026-03-01T17:00:00Z", Some("000.00.03.H35"), 403, Some("no_grant"), 80),
-                ("2026-03-01T17:00:01Z", None, 502, Some("upstream_unreachable"), 3_000_000),
+                (
+                    "2026-03-01T16:59:59Z",
+                    Some("000.00.03.H35"),
+                    200,
+                    None,
+                    950,
+                ),
+                (
+                    "2026-03-01T17:00:00Z",
+                    Some("000.00.03.H35"),
+                    403,
+                    Some("no_grant"),
+                    80,
+                ),
+                (
+                    "2026-03-01T17:00:01Z",
+                    None,
+                    502,
+                    Some("upstream_unreachable"),
+                    3_000_000,
+                ),
             ]
             .into_iter()
             .enumerate()
@@ -2352,7 +2371,12 @@ async fn q15_2_e_rollups_equal_a_group_by_over_the_exchange_index(url: &str) {
     assert_eq!(c.ok + c.errors + c.refusals, c.exchanges);
     assert_eq!(c.latency_histogram.iter().sum::<i64>(), c.exchanges);
     assert!(c.latency_histogram.iter().all(|&n| n > 0), "{c:?}");
-    for by in [RollupKey::Day, RollupKey::Provider, RollupKey::Consumer, RollupKey::Target] {
+    for by in [
+        RollupKey::Day,
+        RollupKey::Provider,
+        RollupKey::Consumer,
+        RollupKey::Target,
+    ] {
         let rows = store.exchange_rollups(&scope, by).await.unwrap();
         let mut sum = lgsp_store::ExchangeCounts::default();
         for row in &rows {
@@ -2360,13 +2384,29 @@ async fn q15_2_e_rollups_equal_a_group_by_over_the_exchange_index(url: &str) {
         }
         assert_eq!(&sum, c, "{by:?}");
     }
-    let days = store.exchange_rollups(&scope, RollupKey::Day).await.unwrap();
+    let days = store
+        .exchange_rollups(&scope, RollupKey::Day)
+        .await
+        .unwrap();
     let keys: Vec<&str> = days.iter().map(|d| d.key.as_str()).collect();
-    assert_eq!(keys, ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05"]);
+    assert_eq!(
+        keys,
+        [
+            "2026-03-01",
+            "2026-03-02",
+            "2026-03-03",
+            "2026-03-04",
+            "2026-03-05"
+        ]
+    );
     // The first Vietnamese day ends at 17:00 UTC: 16:59:59 counts on it, 17:00:00 on the next.
     let expected_first = all
         .iter()
-        .filter(|e| e.at < "2026-03-01T17:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap())
+        .filter(|e| {
+            e.at < "2026-03-01T17:00:00Z"
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap()
+        })
         .count() as i64
         + 1;
     assert_eq!(days[0].counts.exchanges, expected_first);
@@ -2439,9 +2479,10 @@ async fn q15_2_e_rollups_equal_a_group_by_on_postgres() {
         .await
         .unwrap();
     let url = scratch.url();
-    let outcome =
-        tokio::spawn(async move { q15_2_e_rollups_equal_a_group_by_over_the_exchange_index(&url).await })
-            .await;
+    let outcome = tokio::spawn(async move {
+        q15_2_e_rollups_equal_a_group_by_over_the_exchange_index(&url).await
+    })
+    .await;
     scratch.drop_database().await.unwrap();
     outcome.unwrap();
 }

@@ -40,16 +40,32 @@ pub async fn page(State(state): State<AppState>, caller: Caller) -> Result<Respo
         StatusCode::OK,
         &Page {
             shell: Shell::new(&state.platform_name(), &caller),
-            period: format!("{} – {}", s.from.format("%d/%m/%Y"), s.to.format("%d/%m/%Y")),
+            period: format!(
+                "{} – {}",
+                s.from.format("%d/%m/%Y"),
+                s.to.format("%d/%m/%Y")
+            ),
             figures: vec![
                 figure("so-bo-du-lieu", "Bộ dữ liệu trong danh mục", s.datasets),
                 figure("so-du-lieu-mo", "Bộ dữ liệu mở", s.open_datasets),
-                figure("so-du-lieu-cong-khai", "Bộ dữ liệu công khai", s.public_datasets),
+                figure(
+                    "so-du-lieu-cong-khai",
+                    "Bộ dữ liệu công khai",
+                    s.public_datasets,
+                ),
                 figure("so-dich-vu", "Dịch vụ chia sẻ đã công bố", s.services),
-                figure("so-co-quan-ket-noi", "Cơ quan đã kết nối", s.agencies_connected),
+                figure(
+                    "so-co-quan-ket-noi",
+                    "Cơ quan đã kết nối",
+                    s.agencies_connected,
+                ),
                 figure("so-he-thong", "Hệ thống thông tin đã đăng ký", s.systems),
                 figure("so-luot-tai", "Lượt tải dữ liệu (30 ngày)", s.downloads),
-                figure("so-luot-trao-doi", "Lượt trao đổi qua nền tảng (30 ngày)", s.exchanges),
+                figure(
+                    "so-luot-trao-doi",
+                    "Lượt trao đổi qua nền tảng (30 ngày)",
+                    s.exchanges,
+                ),
             ],
             most_downloaded: s
                 .most_downloaded

@@ -94,7 +94,8 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
         _ => None,
     };
     if authorize(actor, Action::Read, Resource::Statistics(None)).is_ok()
-        || own.is_some_and(|a| authorize(actor, Action::Read, Resource::Statistics(Some(a))).is_ok())
+        || own
+            .is_some_and(|a| authorize(actor, Action::Read, Resource::Statistics(Some(a))).is_ok())
     {
         items.push(NavItem {
             href: "/console/dashboard",

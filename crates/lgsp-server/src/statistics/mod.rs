@@ -27,8 +27,8 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::catalog::Snapshot;
 use crate::catalog::today;
+use crate::catalog::Snapshot;
 use crate::error::{ApiError, ErrorCode, ProblemDoc};
 use crate::extract::Query;
 use crate::provider::report::Period;
@@ -379,11 +379,15 @@ pub async fn build(
         })
         .collect();
     let providers = key_figures(
-        store.exchange_rollups(&rollups, RollupKey::Provider).await?,
+        store
+            .exchange_rollups(&rollups, RollupKey::Provider)
+            .await?,
         agency_name,
     );
     let consumers = key_figures(
-        store.exchange_rollups(&rollups, RollupKey::Consumer).await?,
+        store
+            .exchange_rollups(&rollups, RollupKey::Consumer)
+            .await?,
         agency_name,
     );
     let targets = store.exchange_rollups(&rollups, RollupKey::Target).await?;
@@ -658,7 +662,11 @@ fn ranking(
 impl Dashboard {
     /// The dashboard's charts and tables, in the page's order.
     pub fn sections(&self) -> Vec<Section> {
-        let day_labels: Vec<String> = self.days.iter().map(|d| d.day.format("%d/%m").to_string()).collect();
+        let day_labels: Vec<String> = self
+            .days
+            .iter()
+            .map(|d| d.day.format("%d/%m").to_string())
+            .collect();
         let per_day = |f: fn(&Figures) -> f64| -> Vec<f64> {
             self.days.iter().map(|d| f(&d.figures)).collect()
         };
@@ -799,7 +807,13 @@ impl Dashboard {
                     true,
                 )
             }),
-            columns: vec!["Mã", "Bộ dữ liệu", "Cơ quan chủ quản", "Lượt đọc qua nền tảng", "Lượt tải"],
+            columns: vec![
+                "Mã",
+                "Bộ dữ liệu",
+                "Cơ quan chủ quản",
+                "Lượt đọc qua nền tảng",
+                "Lượt tải",
+            ],
             rows: self
                 .datasets
                 .iter()
@@ -839,7 +853,14 @@ impl Dashboard {
                     true,
                 )
             }),
-            columns: vec!["Cơ quan", "Hệ thống", "Tên", "Lần kiểm tra", "Hoạt động", "Tỷ lệ hoạt động"],
+            columns: vec![
+                "Cơ quan",
+                "Hệ thống",
+                "Tên",
+                "Lần kiểm tra",
+                "Hoạt động",
+                "Tỷ lệ hoạt động",
+            ],
             rows: self
                 .availability
                 .iter()
@@ -860,7 +881,14 @@ impl Dashboard {
             name: "stale-datasets",
             title: "Bộ dữ liệu chậm cập nhật".into(),
             chart: None,
-            columns: vec!["Mã", "Bộ dữ liệu", "Cơ quan chủ quản", "Tần suất cập nhật", "Cập nhật lần cuối", "Hạn cập nhật"],
+            columns: vec![
+                "Mã",
+                "Bộ dữ liệu",
+                "Cơ quan chủ quản",
+                "Tần suất cập nhật",
+                "Cập nhật lần cuối",
+                "Hạn cập nhật",
+            ],
             rows: self
                 .stale_datasets
                 .iter()
@@ -870,9 +898,10 @@ impl Dashboard {
                         Cell::Text(d.title.clone()),
                         Cell::Text(d.owner.clone()),
                         Cell::Text(d.frequency.clone()),
-                        d.last_change.map_or(Cell::Text("Chưa nạp dữ liệu".into()), |d| {
-                            Cell::Text(day_vi(d))
-                        }),
+                        d.last_change
+                            .map_or(Cell::Text("Chưa nạp dữ liệu".into()), |d| {
+                                Cell::Text(day_vi(d))
+                            }),
                         d.due_by.map_or(Cell::Empty, |d| Cell::Text(day_vi(d))),
                     ]
                 })
@@ -894,7 +923,10 @@ impl Dashboard {
                     o.consumer,
                     o.provider,
                     o.respond_by
-                        .map(|at| format!(", hạn trả lời {}", crate::portal::view::date_time_vi(at)))
+                        .map(|at| format!(
+                            ", hạn trả lời {}",
+                            crate::portal::view::date_time_vi(at)
+                        ))
                         .unwrap_or_default()
                 )),
                 Cell::Empty,
@@ -1133,6 +1165,8 @@ pub async fn public_statistics(state: &AppState) -> Result<PublicStatistics, Api
 /// downloaded open datasets. Anyone may read them.
 #[utoipa::path(get, path = "/statistics/public", tag = "statistics",
     responses((status = 200, body = PublicStatistics)))]
-async fn public_api(State(state): State<AppState>) -> Result<axum::Json<PublicStatistics>, ApiError> {
+async fn public_api(
+    State(state): State<AppState>,
+) -> Result<axum::Json<PublicStatistics>, ApiError> {
     Ok(axum::Json(public_statistics(&state).await?))
 }

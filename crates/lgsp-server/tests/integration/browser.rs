@@ -1175,7 +1175,9 @@ async fn browser_q15_2_e_operator_reads_the_dashboard_and_filters_it() {
     screenshot(browser, "40-bieu-do-thong-ke").await;
 
     // One agency over the last 7 days.
-    let from = (today - chrono::Duration::days(6)).format("%Y-%m-%d").to_string();
+    let from = (today - chrono::Duration::days(6))
+        .format("%Y-%m-%d")
+        .to_string();
     browser
         .execute(
             "document.getElementById('tu-ngay').value = arguments[0];",
@@ -1216,7 +1218,10 @@ async fn browser_q15_2_e_operator_reads_the_dashboard_and_filters_it() {
             .await
             .unwrap();
     }
-    assert!(text.contains("Sở Tư pháp tỉnh Hà Nam (000.00.03.H35)"), "{text}");
+    assert!(
+        text.contains("Sở Tư pháp tỉnh Hà Nam (000.00.03.H35)"),
+        "{text}"
+    );
     let rows = browser
         .find_all(Locator::Css("#bang-exchanges-per-day tbody tr"))
         .await

@@ -58,7 +58,10 @@ async fn exchanges(app: &TestApp) -> String {
 
 async fn dashboard(app: &TestApp, token: &str, query: &str) -> Value {
     let response = app
-        .get(&format!("/api/v1/statistics/dashboard?{query}"), Some(token))
+        .get(
+            &format!("/api/v1/statistics/dashboard?{query}"),
+            Some(token),
+        )
         .await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
@@ -100,7 +103,12 @@ async fn q15_2_e_dashboard_counts_gateway_exchanges_in_its_tables_and_csv(backen
     assert!(figures["agency"].is_null());
     let totals = &figures["totals"];
     assert_eq!(
-        (&totals["exchanges"], &totals["ok"], &totals["refusals"], &totals["errors"]),
+        (
+            &totals["exchanges"],
+            &totals["ok"],
+            &totals["refusals"],
+            &totals["errors"]
+        ),
         (&json!(4), &json!(3), &json!(1), &json!(0)),
         "{totals}"
     );
@@ -109,14 +117,23 @@ async fn q15_2_e_dashboard_counts_gateway_exchanges_in_its_tables_and_csv(backen
         assert!(totals[p].as_f64().unwrap() > 0.0, "{p}: {totals}");
     }
     let last = &figures["days"][29];
-    assert_eq!((&last["day"], &last["exchanges"]), (&json!(today.to_string()), &json!(4)));
+    assert_eq!(
+        (&last["day"], &last["exchanges"]),
+        (&json!(today.to_string()), &json!(4))
+    );
     assert_eq!(figures["days"][0]["exchanges"], 0);
     let justice = row(&figures["providers"], JUSTICE);
-    assert_eq!((&justice["exchanges"], &justice["ok"]), (&json!(4), &json!(3)));
+    assert_eq!(
+        (&justice["exchanges"], &justice["ok"]),
+        (&json!(4), &json!(3))
+    );
     assert!(!justice["name"].as_str().unwrap().is_empty());
     assert_eq!(row(&figures["consumers"], &client.agency)["exchanges"], 4);
     let service = row(&figures["services"], &target);
-    assert_eq!((&service["ok"], &service["refusals"]), (&json!(3), &json!(1)));
+    assert_eq!(
+        (&service["ok"], &service["refusals"]),
+        (&json!(3), &json!(1))
+    );
     assert_eq!(service["name"], "Tra cứu thông tin khai sinh");
 
     // The same numbers as CSV, from the API and from the console.
@@ -129,7 +146,10 @@ async fn q15_2_e_dashboard_counts_gateway_exchanges_in_its_tables_and_csv(backen
         .await,
     )
     .await;
-    assert_eq!(lines[0], "Dịch vụ,Tên,Tổng,Thành công,Bị từ chối,Lỗi,Độ trễ p95 (ms)");
+    assert_eq!(
+        lines[0],
+        "Dịch vụ,Tên,Tổng,Thành công,Bị từ chối,Lỗi,Độ trễ p95 (ms)"
+    );
     assert!(
         lines[1].starts_with(&format!("{target},Tra cứu thông tin khai sinh,4,3,1,0,")),
         "{lines:?}"
@@ -159,12 +179,34 @@ async fn q15_2_e_dashboard_counts_gateway_exchanges_in_its_tables_and_csv(backen
     assert!(html.matches("<svg class=\"chart\"").count() >= 6, "{html}");
     assert!(!html.contains("<script"));
     assert!(html.contains(&format!("<td>{day}</td><td class=\"num\">4</td><td class=\"num\">3</td><td class=\"num\">1</td><td class=\"num\">0</td>")), "{html}");
-    assert!(html.contains("id=\"tong-trao-doi\"><span class=\"muted\">Lượt trao đổi</span><strong>4</strong>"));
-    assert!(html.contains("<strong>25,0%</strong>"), "the refusal rate, Vietnamese style");
-    assert!(html.contains("href=\"/console/dashboard\""), "in the navigation");
-    for name in ["latency", "providers", "consumers", "services", "datasets", "availability", "stale-datasets", "sharing-requests", "error-reports", "tickets"] {
+    assert!(html.contains(
+        "id=\"tong-trao-doi\"><span class=\"muted\">Lượt trao đổi</span><strong>4</strong>"
+    ));
+    assert!(
+        html.contains("<strong>25,0%</strong>"),
+        "the refusal rate, Vietnamese style"
+    );
+    assert!(
+        html.contains("href=\"/console/dashboard\""),
+        "in the navigation"
+    );
+    for name in [
+        "latency",
+        "providers",
+        "consumers",
+        "services",
+        "datasets",
+        "availability",
+        "stale-datasets",
+        "sharing-requests",
+        "error-reports",
+        "tickets",
+    ] {
         assert!(html.contains(&format!("id=\"bang-{name}\"")), "{name}");
-        assert!(html.contains(&format!("format=csv&#38;chart={name}\"")), "{name}");
+        assert!(
+            html.contains(&format!("format=csv&#38;chart={name}\"")),
+            "{name}"
+        );
     }
 
     // Bad filters are refused, nothing else.
@@ -175,11 +217,25 @@ async fn q15_2_e_dashboard_counts_gateway_exchanges_in_its_tables_and_csv(backen
         "from=2026-01-01",
         "from=01/01/2026&to=2026-01-31",
     ] {
-        assert_problem(app.get(&url(query), Some(&operator)).await, 400, "invalid_period").await;
+        assert_problem(
+            app.get(&url(query), Some(&operator)).await,
+            400,
+            "invalid_period",
+        )
+        .await;
     }
-    for query in ["format=pdf", "format=csv&chart=nope", "format=csv", "agency=khong-phai-ma"] {
-        assert_problem(app.get(&url(query), Some(&operator)).await, 400, "invalid_parameter")
-            .await;
+    for query in [
+        "format=pdf",
+        "format=csv&chart=nope",
+        "format=csv",
+        "agency=khong-phai-ma",
+    ] {
+        assert_problem(
+            app.get(&url(query), Some(&operator)).await,
+            400,
+            "invalid_parameter",
+        )
+        .await;
     }
     let response = web
         .get(app.url("/console/dashboard?from=2026-02-01&to=2026-01-01"))
@@ -187,7 +243,11 @@ async fn q15_2_e_dashboard_counts_gateway_exchanges_in_its_tables_and_csv(backen
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
-    assert!(response.text().await.unwrap().contains("không quá 366 ngày"));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("không quá 366 ngày"));
     app.stop().await;
 }
 
@@ -221,7 +281,9 @@ async fn q15_2_e_dashboard_filters_by_period_and_agency(backend: Backend) {
     let web = browser(&app);
     assert_eq!(sign_in(&app, &web, "operator").await.status(), 303);
     let html = web
-        .get(app.url(&format!("/console/dashboard?from={today}&to={today}&agency={OTHER}")))
+        .get(app.url(&format!(
+            "/console/dashboard?from={today}&to={today}&agency={OTHER}"
+        )))
         .send()
         .await
         .unwrap()
@@ -229,9 +291,14 @@ async fn q15_2_e_dashboard_filters_by_period_and_agency(backend: Backend) {
         .await
         .unwrap();
     assert!(html.contains(&format!("value=\"{today}\"")));
-    assert!(html.contains(&format!("<option value=\"{OTHER}\" selected>")), "{html}");
+    assert!(
+        html.contains(&format!("<option value=\"{OTHER}\" selected>")),
+        "{html}"
+    );
     assert!(html.contains(&format!("{} – {}", day_vi(today), day_vi(today))));
-    assert!(html.contains("id=\"tong-trao-doi\"><span class=\"muted\">Lượt trao đổi</span><strong>0</strong>"));
+    assert!(html.contains(
+        "id=\"tong-trao-doi\"><span class=\"muted\">Lượt trao đổi</span><strong>0</strong>"
+    ));
     app.stop().await;
 }
 
@@ -261,7 +328,10 @@ async fn q15_2_e_agency_dashboard_shows_its_own_agency_only(backend: Backend) {
         .await
         .unwrap();
     let operator = app.token("operator").await;
-    assert_eq!(dashboard(&app, &operator, "").await["totals"]["exchanges"], 5);
+    assert_eq!(
+        dashboard(&app, &operator, "").await["totals"]["exchanges"],
+        5
+    );
 
     // Sở Tư pháp's administrator: their agency's figures, by default and when asked.
     let admin = app.token("agency-admin").await;
@@ -273,12 +343,16 @@ async fn q15_2_e_agency_dashboard_shows_its_own_agency_only(backend: Backend) {
         .unwrap()
         .iter()
         .all(|p| p["key"] != OTHER));
-    assert_eq!(dashboard(&app, &admin, &format!("agency={JUSTICE}")).await["totals"]["exchanges"], 4);
+    assert_eq!(
+        dashboard(&app, &admin, &format!("agency={JUSTICE}")).await["totals"]["exchanges"],
+        4
+    );
     // Another agency's: refused, as JSON, CSV and page.
     let url = format!("/api/v1/statistics/dashboard?agency={OTHER}");
     assert_problem(app.get(&url, Some(&admin)).await, 403, "forbidden").await;
     assert_problem(
-        app.get(&format!("{url}&format=csv&chart=services"), Some(&admin)).await,
+        app.get(&format!("{url}&format=csv&chart=services"), Some(&admin))
+            .await,
         403,
         "forbidden",
     )
@@ -294,7 +368,10 @@ async fn q15_2_e_agency_dashboard_shows_its_own_agency_only(backend: Backend) {
     let page = web.get(app.url("/console/dashboard")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains(&format!("({JUSTICE})</strong>")), "scoped to the agency");
+    assert!(
+        html.contains(&format!("({JUSTICE})</strong>")),
+        "scoped to the agency"
+    );
     assert!(!html.contains("id=\"co-quan\""), "no agency to choose");
     assert!(!html.contains(OTHER));
     let lines = csv_lines(
@@ -309,7 +386,8 @@ async fn q15_2_e_agency_dashboard_shows_its_own_agency_only(backend: Backend) {
     // Citizens and visitors read no dashboard.
     let citizen = app.token("citizen").await;
     assert_problem(
-        app.get("/api/v1/statistics/dashboard", Some(&citizen)).await,
+        app.get("/api/v1/statistics/dashboard", Some(&citizen))
+            .await,
         403,
         "forbidden",
     )
@@ -351,7 +429,12 @@ async fn q7_5_dashboard_availability_comes_from_monitoring(backend: Backend) {
         .find(|a| a["system"] == MONITORED)
         .unwrap_or_else(|| panic!("{figures}"));
     assert_eq!(
-        (&system["agency"], &system["probes"], &system["up"], &system["availability_percent"]),
+        (
+            &system["agency"],
+            &system["probes"],
+            &system["up"],
+            &system["availability_percent"]
+        ),
         (&json!(JUSTICE), &json!(4), &json!(3), &json!(75.0))
     );
     // The agency's own dashboard lists its systems; another agency's systems are not there.
@@ -372,7 +455,10 @@ async fn q7_5_dashboard_availability_comes_from_monitoring(backend: Backend) {
         .await,
     )
     .await;
-    assert_eq!(lines[0], "Cơ quan,Hệ thống,Tên,Lần kiểm tra,Hoạt động,Tỷ lệ hoạt động");
+    assert_eq!(
+        lines[0],
+        "Cơ quan,Hệ thống,Tên,Lần kiểm tra,Hoạt động,Tỷ lệ hoạt động"
+    );
     assert!(lines.contains(&format!(
         "{JUSTICE},{MONITORED},Hệ thống quản lý công chứng,4,3,75.00"
     )));
@@ -415,7 +501,10 @@ async fn q12_public_statistics_count_datasets_downloads_and_agencies(backend: Ba
         .json()
         .await
         .unwrap();
-    let mut agencies: Vec<&str> = systems.iter().map(|s| s["agency"].as_str().unwrap()).collect();
+    let mut agencies: Vec<&str> = systems
+        .iter()
+        .map(|s| s["agency"].as_str().unwrap())
+        .collect();
     agencies.sort_unstable();
     agencies.dedup();
     assert!(!agencies.is_empty());
@@ -430,17 +519,38 @@ async fn q12_public_statistics_count_datasets_downloads_and_agencies(backend: Ba
     // A visitor downloads an open dataset twice; a page of it is no download.
     let records = "/api/v1/datasets/don-vi-hanh-chinh/records";
     for _ in 0..2 {
-        let response = app.http.get(app.url(&format!("{records}?format=csv"))).send().await.unwrap();
+        let response = app
+            .http
+            .get(app.url(&format!("{records}?format=csv")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
     }
-    assert_eq!(app.http.get(app.url(records)).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.http
+            .get(app.url(records))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let after = statistics(&app).await;
     assert_eq!(after["downloads"], 2);
     assert_eq!(after["most_downloaded"][0]["id"], "don-vi-hanh-chinh");
     assert_eq!(after["most_downloaded"][0]["downloads"], 2);
 
     // The page, linked from every page's navigation.
-    let home = app.http.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let home = app
+        .http
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("<a href=\"/statistics\">Thống kê</a>"));
     let response = app.http.get(app.url("/statistics")).send().await.unwrap();
     assert_eq!(response.status(), 200);
