@@ -65,7 +65,7 @@ pub use records::{
 };
 pub use rollups::{
     latency_bucket, vietnam_day, ExchangeCounts, Outcome, RollupKey, RollupRow, RollupScope,
-    BUCKETS, LATENCY_BUCKETS,
+    RouteRollup, BUCKETS, LATENCY_BUCKETS,
 };
 pub use services::{Service, ServiceCheck, ServiceEvent, ServiceFilter};
 pub use sessions::{Session, SessionKind};

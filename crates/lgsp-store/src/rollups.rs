@@ -324,6 +324,64 @@ pub struct RollupRow {
     pub counts: ExchangeCounts,
 }
 
+/// Sums over one provider, consumer and target (`""`: unknown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouteRollup {
+    pub provider: String,
+    pub consumer: String,
+    pub target: String,
+    pub counts: ExchangeCounts,
+}
+
+/// The rows of a [`RollupScope`]: `$1`, `$2` the days, `$3` the agency on either side.
+const SCOPE: &str = "WHERE day >= $1 AND day <= $2
+    AND ($3 IS NULL OR provider_agency = $3 OR consumer_agency = $3)";
+
+impl RollupScope<'_> {
+    fn days(&self) -> (String, String) {
+        (
+            self.first.format("%Y-%m-%d").to_string(),
+            self.last.format("%Y-%m-%d").to_string(),
+        )
+    }
+}
+
+/// The sums a rollup query selects: the counters, then the histogram's buckets.
+fn sum_columns() -> String {
+    [
+        "exchanges",
+        "ok",
+        "errors",
+        "refusals",
+        "response_bytes",
+        "latency_micros",
+    ]
+    .iter()
+    .map(|c| c.to_string())
+    .chain(bucket_columns())
+    .map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)"))
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// The [`ExchangeCounts`] in `$row` from column `$first` on, as [`sum_columns`] selects them.
+macro_rules! counts_from {
+    ($row:expr, $first:expr) => {{
+        let n = |i: usize| $row.try_get::<i64, _>(i);
+        ExchangeCounts {
+            exchanges: n($first)?,
+            ok: n($first + 1)?,
+            errors: n($first + 2)?,
+            refusals: n($first + 3)?,
+            response_bytes: n($first + 4)?,
+            latency_micros: n($first + 5)?,
+            latency_histogram: ($first + 6..$first + 6 + BUCKETS)
+                .map(n)
+                .collect::<Result<_, _>>()?,
+        }
+    }};
+}
+
 impl Store {
     /// The exchanges of `scope` summed by `by`, from the daily rollups: days in order, other
     /// keys by exchanges (most first). The total is one row, zeros when nothing matched.
@@ -332,34 +390,17 @@ impl Store {
         scope: &RollupScope<'_>,
         by: RollupKey,
     ) -> Result<Vec<RollupRow>> {
-        let mut sums = vec![
-            "exchanges".to_owned(),
-            "ok".into(),
-            "errors".into(),
-            "refusals".into(),
-            "response_bytes".into(),
-            "latency_micros".into(),
-        ];
-        sums.extend(bucket_columns());
-        let sums: Vec<String> = sums
-            .iter()
-            .map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)"))
-            .collect();
         let (group, order) = match by {
             RollupKey::Total => ("", ""),
             RollupKey::Day => ("GROUP BY day", "ORDER BY 1"),
             _ => ("GROUP BY 1", "ORDER BY 2 DESC, 1"),
         };
         let sql = format!(
-            "SELECT {key} AS key, {sums} FROM exchange_days
-             WHERE day >= $1 AND day <= $2
-               AND ($3 IS NULL OR provider_agency = $3 OR consumer_agency = $3)
-             {group} {order}",
+            "SELECT {key} AS key, {sums} FROM exchange_days {SCOPE} {group} {order}",
             key = by.column(),
-            sums = sums.join(", ")
+            sums = sum_columns()
         );
-        let first = scope.first.format("%Y-%m-%d").to_string();
-        let last = scope.last.format("%Y-%m-%d").to_string();
+        let (first, last) = scope.days();
         Ok(on_pool!(self, |pool| {
             use sqlx::Row;
             let rows = sqlx::query(&sql)
@@ -370,18 +411,40 @@ impl Store {
                 .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                let n = |i: usize| row.try_get::<i64, _>(i);
                 out.push(RollupRow {
                     key: row.try_get(0)?,
-                    counts: ExchangeCounts {
-                        exchanges: n(1)?,
-                        ok: n(2)?,
-                        errors: n(3)?,
-                        refusals: n(4)?,
-                        response_bytes: n(5)?,
-                        latency_micros: n(6)?,
-                        latency_histogram: (7..7 + BUCKETS).map(n).collect::<Result<_, _>>()?,
-                    },
+                    counts: counts_from!(row, 1),
+                });
+            }
+            out
+        }))
+    }
+
+    /// The exchanges of `scope` summed per provider, consumer and target over the whole
+    /// period: one pass over the rollups from which the totals and every ranking follow (a
+    /// year of the province is a few hundred groups).
+    pub async fn exchange_routes(&self, scope: &RollupScope<'_>) -> Result<Vec<RouteRollup>> {
+        let sql = format!(
+            "SELECT provider_agency, consumer_agency, target, {sums} FROM exchange_days {SCOPE}
+             GROUP BY provider_agency, consumer_agency, target",
+            sums = sum_columns()
+        );
+        let (first, last) = scope.days();
+        Ok(on_pool!(self, |pool| {
+            use sqlx::Row;
+            let rows = sqlx::query(&sql)
+                .bind(&first)
+                .bind(&last)
+                .bind(scope.agency)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(RouteRollup {
+                    provider: row.try_get(0)?,
+                    consumer: row.try_get(1)?,
+                    target: row.try_get(2)?,
+                    counts: counts_from!(row, 3),
                 });
             }
             out

@@ -2384,6 +2384,23 @@ async fn q15_2_e_rollups_equal_a_group_by_over_the_exchange_index(url: &str) {
         }
         assert_eq!(&sum, c, "{by:?}");
     }
+    // Per provider, consumer and target: the groups a GROUP BY without the day makes.
+    let routes = store.exchange_routes(&scope).await.unwrap();
+    let mut sum = lgsp_store::ExchangeCounts::default();
+    for route in &routes {
+        sum.merge(&route.counts);
+    }
+    assert_eq!(&sum, c);
+    let mut keys: Vec<_> = routes
+        .iter()
+        .map(|r| (&r.provider, &r.consumer, &r.target))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), routes.len());
+    assert!(routes
+        .iter()
+        .any(|r| r.provider.is_empty() && r.target.is_empty()));
     let days = store
         .exchange_rollups(&scope, RollupKey::Day)
         .await

@@ -319,6 +319,21 @@ fn key_figures(rows: Vec<RollupRow>, name: impl Fn(&str) -> String) -> Vec<KeyFi
         .collect()
 }
 
+/// Sums by key as rows, most exchanges first.
+fn ranked(sums: HashMap<String, ExchangeCounts>) -> Vec<RollupRow> {
+    let mut rows: Vec<RollupRow> = sums
+        .into_iter()
+        .map(|(key, counts)| RollupRow { key, counts })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.counts
+            .exchanges
+            .cmp(&a.counts.exchanges)
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    rows
+}
+
 /// Reads the dashboard of `agency` (`None`: the province) over `period`.
 pub async fn build(
     state: &AppState,
@@ -356,8 +371,22 @@ pub async fn build(
         })
         .collect();
 
-    let total = store.exchange_rollups(&rollups, RollupKey::Total).await?;
-    let totals = Figures::from(&total.first().map(|r| r.counts.clone()).unwrap_or_default());
+    // One pass for the totals and the rankings, one for the days.
+    let mut totals = ExchangeCounts::default();
+    let mut by_provider: HashMap<String, ExchangeCounts> = HashMap::new();
+    let mut by_consumer: HashMap<String, ExchangeCounts> = HashMap::new();
+    let mut by_target: HashMap<String, ExchangeCounts> = HashMap::new();
+    for route in store.exchange_routes(&rollups).await? {
+        totals.merge(&route.counts);
+        for (map, key) in [
+            (&mut by_provider, route.provider),
+            (&mut by_consumer, route.consumer),
+            (&mut by_target, route.target),
+        ] {
+            map.entry(key).or_default().merge(&route.counts);
+        }
+    }
+    let totals = Figures::from(&totals);
     let by_day: HashMap<String, ExchangeCounts> = store
         .exchange_rollups(&rollups, RollupKey::Day)
         .await?
@@ -378,19 +407,9 @@ pub async fn build(
             day,
         })
         .collect();
-    let providers = key_figures(
-        store
-            .exchange_rollups(&rollups, RollupKey::Provider)
-            .await?,
-        agency_name,
-    );
-    let consumers = key_figures(
-        store
-            .exchange_rollups(&rollups, RollupKey::Consumer)
-            .await?,
-        agency_name,
-    );
-    let targets = store.exchange_rollups(&rollups, RollupKey::Target).await?;
+    let providers = key_figures(ranked(by_provider), agency_name);
+    let consumers = key_figures(ranked(by_consumer), agency_name);
+    let targets = ranked(by_target);
     let mut reads: HashMap<String, i64> = HashMap::new();
     let mut service_rows = Vec::new();
     for row in targets {
