@@ -141,6 +141,11 @@ pub enum Resource<'a> {
     /// The annual report to the People's Committee (Q17.6): the operator builds it and marks
     /// it sent (create).
     AnnualReport,
+    /// The dashboards' figures (Q7.5, Q15.2.e, Q17.6): exchanges, latency, requests, reports,
+    /// tickets and availability, province-wide (`None`) or of one agency. The operator, the
+    /// People's Committee (approver) and the auditor read every agency's; an agency's
+    /// administrators read their own agency's only.
+    Statistics(Option<&'a AgencyCode>),
     /// The signed-in console.
     Console,
 }
@@ -357,6 +362,13 @@ fn allows(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
 
         (Resource::AnnualReport, Read | Create) => operator,
         (Resource::AnnualReport, _) => false,
+        (Resource::Statistics(agency), Read) => {
+            operator
+                || actor.is(Role::Approver)
+                || actor.is(Role::Auditor)
+                || agency.is_some_and(|agency| actor.agency_admin_of(agency))
+        }
+        (Resource::Statistics(_), _) => false,
 
         (Resource::Console, Read) => matches!(actor, Actor::Person { .. }),
         (Resource::Console, _) => false,
@@ -514,6 +526,10 @@ mod tests {
         annual-report    read    . . Y . . . .
         annual-report    create  . . Y . . . .
         annual-report    update  . . . . . . .
+        statistics(all)  read    . . Y Y Y . .
+        statistics(own)  read    . . Y Y Y Y .
+        statistics(other) read   . . Y Y Y . .
+        statistics(own)  update  . . . . . . .
         console          read    . Y Y Y Y Y .
         console          update  . . . . . . .
     ";
@@ -681,6 +697,9 @@ mod tests {
                 "quarantine" => Resource::Quarantine,
                 "monitoring" => Resource::Monitoring,
                 "annual-report" => Resource::AnnualReport,
+                "statistics(all)" => Resource::Statistics(None),
+                "statistics(own)" => Resource::Statistics(Some(&own)),
+                "statistics(other)" => Resource::Statistics(Some(&other)),
                 "console" => Resource::Console,
                 other => panic!("unknown resource {other}"),
             };

@@ -137,6 +137,103 @@ pub fn render(chart: &Chart) -> String {
     out
 }
 
+/// The chart as horizontal bars, whatever its kind: one row per category, labelled on the left
+/// in full (agency codes, service names), for rankings whose labels do not fit under vertical
+/// bars. The height grows with the categories.
+pub fn render_horizontal(chart: &Chart) -> String {
+    const LABEL: f64 = 250.0;
+    const ROW: f64 = 22.0;
+    let categories = chart.categories.len().max(1);
+    let series = chart.series.len().max(1) as f64;
+    let plot_height = ROW * categories as f64;
+    let height = TOP + plot_height + BOTTOM;
+    let plot_width = WIDTH - LABEL - RIGHT;
+    let mut out = String::with_capacity(4096);
+    let _ = write!(
+        out,
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{caption}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11"><title>{caption}</title>"#,
+        caption = escape(&chart.caption)
+    );
+    let max = chart
+        .series
+        .iter()
+        .flat_map(|s| s.values.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max);
+    let (top, step) = nice_scale(max);
+    let x = |value: f64| LABEL + plot_width * value / top;
+    let mut tick = 0.0;
+    while tick <= top + step / 2.0 {
+        let _ = write!(
+            out,
+            r##"<line x1="{x:.1}" x2="{x:.1}" y1="{TOP}" y2="{y2:.1}" stroke="#ddd"/><text x="{x:.1}" y="{ty:.1}" text-anchor="middle">{label}</text>"##,
+            x = x(tick),
+            y2 = TOP + plot_height,
+            ty = TOP + plot_height + 14.0,
+            label = short_number(tick)
+        );
+        tick += step;
+    }
+    let _ = write!(
+        out,
+        r#"<text x="{cx:.1}" y="{ty:.1}" text-anchor="middle">{unit}</text>"#,
+        cx = LABEL + plot_width / 2.0,
+        ty = TOP + plot_height + 30.0,
+        unit = escape(&chart.unit)
+    );
+    let bar = ROW * 0.8 / series;
+    for (i, category) in chart.categories.iter().enumerate() {
+        let row_top = TOP + ROW * i as f64;
+        let label: String = if category.chars().count() > 40 {
+            category.chars().take(39).chain(['…']).collect()
+        } else {
+            category.clone()
+        };
+        let _ = write!(
+            out,
+            r#"<text x="{lx}" y="{ty:.1}" text-anchor="end">{label}<title>{full}</title></text>"#,
+            lx = LABEL - 6.0,
+            ty = row_top + ROW / 2.0 + 4.0,
+            label = escape(&label),
+            full = escape(category)
+        );
+        for (s, serie) in chart.series.iter().enumerate() {
+            let value = serie.values.get(i).copied().unwrap_or(0.0);
+            let value = if value.is_finite() {
+                value.max(0.0)
+            } else {
+                0.0
+            };
+            let _ = write!(
+                out,
+                r#"<rect x="{LABEL}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="{colour}"><title>{name} – {category}: {shown}</title></rect>"#,
+                y = row_top + ROW * 0.1 + bar * s as f64,
+                w = (x(value) - LABEL).max(0.0),
+                h = bar.max(1.0),
+                colour = PALETTE[s % PALETTE.len()],
+                name = escape(&serie.name),
+                category = escape(category),
+                shown = decimal_comma(value, decimals_of(value))
+            );
+        }
+    }
+    let mut lx = LABEL;
+    for (s, serie) in chart.series.iter().enumerate() {
+        let _ = write!(
+            out,
+            r#"<rect x="{lx:.1}" y="{ly:.1}" width="10" height="10" fill="{colour}"/><text x="{tx:.1}" y="{ty:.1}">{name}</text>"#,
+            ly = height - 18.0,
+            colour = PALETTE[s % PALETTE.len()],
+            tx = lx + 14.0,
+            ty = height - 9.0,
+            name = escape(&serie.name)
+        );
+        lx += 24.0 + 6.5 * serie.name.chars().count() as f64;
+    }
+    out.push_str("</svg>");
+    out
+}
+
 /// The top of the value axis and its step: 1, 2 or 5 times a power of ten, four or five steps.
 pub fn nice_scale(max: f64) -> (f64, f64) {
     if !(max.is_finite() && max > 0.0) {
@@ -240,6 +337,28 @@ mod tests {
             .next()
             .unwrap();
         assert_eq!(points.split(' ').count(), 2);
+    }
+
+    #[test]
+    fn horizontal_bars_label_every_category_in_full() {
+        let mut c = chart(ChartKind::Bars);
+        c.categories[2] = "000.00.05.H35/ho-tich/khai-sinh/v1 — Tra cứu khai sinh điện tử".into();
+        let svg = render_horizontal(&c);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        // 6 bars, 2 legend swatches; each category labelled, the long one shortened with its
+        // full text as a tooltip.
+        assert_eq!(svg.matches("<rect").count(), 8);
+        assert!(svg.contains(">01/11<") && svg.contains(">02/11<"));
+        assert!(svg.contains("…<title>000.00.05.H35/ho-tich/khai-sinh/v1 — Tra cứu"));
+        // The longest bar (25) ends at the scale's top (30) times the plot's width.
+        let width = (WIDTH - 250.0 - RIGHT) * 25.0 / 30.0;
+        assert!(svg.contains(&format!("width=\"{width:.1}\"")), "{svg}");
+        // Taller with more categories.
+        c.categories.extend((0..20).map(|i| format!("c{i}")));
+        assert!(render_horizontal(&c).contains(&format!(
+            "viewBox=\"0 0 {WIDTH} {}\"",
+            TOP + 22.0 * 23.0 + BOTTOM
+        )));
     }
 
     #[test]

@@ -92,6 +92,7 @@ impl AppState {
         (name = "provider", description = "The provider's procedures: suspending every grant on a resource, maintenance announced on the portal, the exchange report, usage reports (Q15.1.b, Q15.1.c, Q15.2.e; Decree 47/2020 art. 43–44)"),
         (name = "consents", description = "Citizens' consents to share their records with another agency, revocable at any moment, and the exchanges about them (Q15.2.h, Q7.4; Decree 13/2023 art. 11)"),
         (name = "tickets", description = "Tickets between consumers, providers and the operator: problems, disputes (every refusal of a sharing request opens one), data-use questions, proposals to simplify procedures; threads, attachments, deadlines in working days, escalation (Q15.2.g, Q16.1.b, Q22.2, Q23)"),
+        (name = "statistics", description = "The dashboards' figures: exchanges per day, agency and service with outcomes and latency percentiles, most used and stale datasets, requests, error reports, tickets, availability (Q7.5, Q15.2.e, Q17.6); and the portal's open statistics"),
         (name = "transparency", description = "The transparency log: entries with inclusion proofs, consistency proofs (Q4, Q6.4)"),
         (name = "reports", description = "The annual report to the People's Committee on the regulation's implementation, its figures with their queries, and the record that it was sent (Q17.6)"),
         (name = "operations", description = "Probes"),
@@ -148,6 +149,7 @@ pub fn documented_routes(settings: &Settings) -> (Router<AppState>, utoipa::open
         ))
         .merge(tickets::routes(settings.max_upload_bytes))
         .merge(push::routes())
+        .merge(crate::statistics::routes())
         .merge(transparency::routes::api_routes())
         .merge(crate::annual_report::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -34,6 +34,7 @@ pub mod services;
 pub mod settings;
 pub mod sharing_requests;
 pub mod signatures;
+pub mod statistics;
 pub mod systems;
 pub mod tickets;
 pub mod transparency;

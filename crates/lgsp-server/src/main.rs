@@ -73,6 +73,25 @@ enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
+    /// Benchmarks only (bench/dashboard.sh): load the demo province into the database and
+    /// append generated exchange leaves spread over the last days, as the gateway would.
+    #[command(hide = true)]
+    BenchTraffic {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// `postgres://…` URL or SQLite file [default: <data-dir>/lgsp.db].
+        #[arg(long)]
+        database: Option<String>,
+        /// Leaves to append.
+        #[arg(long, default_value_t = 10_000_000)]
+        entries: u64,
+        /// Days of traffic, ending today.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// Leaves per append.
+        #[arg(long, default_value_t = 50_000)]
+        batch: usize,
+    },
     /// Print generated documentation.
     Docs {
         #[command(subcommand)]
@@ -230,6 +249,19 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Command::BenchTraffic {
+            common,
+            database,
+            entries,
+            days,
+            batch,
+        } => {
+            let flags = Flags {
+                database: database.map(Secret::new),
+                ..Flags::default()
+            };
+            load(&common, flags).and_then(|settings| bench_traffic(settings, entries, days, batch))
+        }
         Command::Docs { command } => {
             match command {
                 DocsCommand::Errors => print!("{}", lgsp_server::error::errors_markdown()),
@@ -248,6 +280,31 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn bench_traffic(settings: Settings, entries: u64, days: u32, batch: usize) -> Result<(), String> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&settings.data_dir).map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let store = lgsp_store::Store::connect(settings.database_url().expose())
+            .await
+            .map_err(|e| e.to_string())?;
+        store.migrate().await.map_err(|e| e.to_string())?;
+        lgsp_server::demo::load(&store, &settings.data_dir)
+            .await
+            .map_err(|e| format!("{e:#}"))?;
+        let plan = lgsp_server::demo::traffic::Plan {
+            entries,
+            days,
+            last_day: lgsp_server::catalog::today(),
+            batch: batch.max(1),
+        };
+        let outcome = lgsp_server::demo::traffic::generate(&store, plan)
+            .await
+            .map_err(|e| format!("{e:#}"));
+        store.close().await;
+        outcome
+    })
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {

@@ -17,6 +17,7 @@ mod integration {
     mod changes;
     mod clients;
     mod consents;
+    mod dashboard;
     mod durability;
     mod error_reports;
     mod errors;

@@ -1,18 +1,59 @@
 //! Transparency-log figures for `bench/log.sh`: durable appends in batches (leaves per
 //! second) and inclusion proofs at the final size (latency), on the database given.
 //!
-//! Usage: log_bench DATABASE_URL LEAVES BATCH PROOFS
+//! Usage: log_bench DATABASE_URL LEAVES BATCH PROOFS [exchanges]
+//!
+//! With `exchanges`, every leaf also carries its exchange index row (as the gateway's do), so
+//! the appends write the index and its daily rollups too: 12 providers, 40 consumers, 60
+//! services, the leaves of a batch spread over one hour.
 
 use std::time::Instant;
 
-use lgsp_store::Store;
+use lgsp_store::{ExchangeEntry, Store};
+
+/// The index row of leaf `n` (at `index` in its batch): a mix of agencies, services, outcomes
+/// and latencies, one hour of traffic per million leaves.
+fn exchange(n: u64, index: i64) -> ExchangeEntry {
+    let start: chrono::DateTime<chrono::Utc> = "2026-11-29T00:00:00Z".parse().expect("time");
+    let provider = n % 12;
+    let (status, refusal) = match n % 50 {
+        0 => (403, Some("no_grant".to_owned())),
+        1 => (502, Some("upstream_unreachable".to_owned())),
+        _ => (200, None),
+    };
+    ExchangeEntry {
+        log_index: index,
+        at: start + chrono::Duration::microseconds((n * 3600) as i64),
+        request_id: format!("0193a4f2-7b1c-7def-8a00-{n:012}"),
+        consumer_agency: Some(format!("000.00.{:02}.H35", 20 + n % 40)),
+        consumer_system: Some("motcua".into()),
+        provider_agency: Some(format!("000.00.{provider:02}.H35")),
+        target: Some(format!(
+            "000.00.{provider:02}.H35/he-thong/dich-vu-{}/v1",
+            n % 5
+        )),
+        purpose: Some("TTHC".into()),
+        method: "GET".into(),
+        status,
+        refusal,
+        response_bytes: 1024,
+        latency_micros: (800 + (n * 7919) % 40_000) as i64,
+        subject: None,
+    }
+}
 
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let [_, url, leaves, batch, proofs] = args.as_slice() else {
-        eprintln!("usage: log_bench DATABASE_URL LEAVES BATCH PROOFS");
-        std::process::exit(2);
+    let (url, leaves, batch, proofs, with_exchanges) = match args.as_slice() {
+        [_, url, leaves, batch, proofs] => (url, leaves, batch, proofs, false),
+        [_, url, leaves, batch, proofs, flag] if flag == "exchanges" => {
+            (url, leaves, batch, proofs, true)
+        }
+        _ => {
+            eprintln!("usage: log_bench DATABASE_URL LEAVES BATCH PROOFS [exchanges]");
+            std::process::exit(2);
+        }
     };
     let (leaves, batch, proofs): (u64, usize, usize) = (
         leaves.parse().expect("LEAVES"),
@@ -34,7 +75,17 @@ async fn main() {
                 .into_bytes()
             })
             .collect();
-        store.append_log(&entries, &[]).await.expect("append");
+        let exchanges: Vec<ExchangeEntry> = if with_exchanges {
+            (0..count)
+                .map(|i| exchange(appended + i, i as i64))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        store
+            .append_log(&entries, &exchanges)
+            .await
+            .expect("append");
         appended += count;
     }
     let seconds = start.elapsed().as_secs_f64();

@@ -73,6 +73,17 @@ pub struct HealthStatus {
     pub month_up: i32,
 }
 
+/// Probes and successful probes of one system over several months.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SystemAvailability {
+    pub agency: String,
+    pub code: String,
+    pub name: String,
+    pub probes: i64,
+    pub up: i64,
+}
+
 /// The month `at` falls in, as availability is kept.
 pub fn month_of(at: Timestamp) -> String {
     at.format("%Y-%m").to_string()
@@ -286,6 +297,31 @@ impl Store {
             probes,
             months,
         ))
+    }
+
+    /// Each probed system's probes and successful ones in the months `first` to `last`
+    /// (`YYYY-MM`, both included), optionally of one agency's systems, by agency and code.
+    pub async fn availability_between(
+        &self,
+        first: &str,
+        last: &str,
+        agency: Option<&str>,
+    ) -> Result<Vec<SystemAvailability>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT a.code AS agency, s.code, s.name,
+                        CAST(SUM(m.probes) AS BIGINT) AS probes, CAST(SUM(m.up) AS BIGINT) AS up
+                 FROM system_availability m JOIN systems s ON s.id = m.system_id
+                 JOIN agencies a ON a.id = s.agency_id
+                 WHERE m.month >= $1 AND m.month <= $2 AND ($3 IS NULL OR a.code = $3)
+                 GROUP BY a.code, s.code, s.name ORDER BY a.code, s.code",
+            )
+            .bind(first)
+            .bind(last)
+            .bind(agency)
+            .fetch_all(pool)
+            .await?
+        }))
     }
 
     /// Forgets raw probes made before `before` (monthly availability stays).

@@ -29,6 +29,7 @@ mod provider;
 mod push;
 mod quarantine;
 mod records;
+mod rollups;
 pub mod scratch;
 mod services;
 mod sessions;
@@ -49,7 +50,9 @@ pub use consents::{Consent, ConsentFilter, LiveConsent, NewConsent};
 pub use error_reports::{ErrorReport, NewErrorReport, Notice};
 pub use exchanges::{ExchangeEntry, ExchangeScope, ExchangeStat};
 pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant};
-pub use health::{month_of, DueProbe, HealthChange, HealthStatus, MonthlyAvailability, Probe};
+pub use health::{
+    month_of, DueProbe, HealthChange, HealthStatus, MonthlyAvailability, Probe, SystemAvailability,
+};
 pub use imports::{ImportJob, ImportOutcome};
 pub use mail::{MailAttempt, OutgoingMail};
 pub use provider::{
@@ -61,6 +64,10 @@ pub use quarantine::{NewQuarantine, QuarantineItem};
 pub use records::{
     cell_text, Change, ChangeOp, ChangePage, EncodedRows, ImportMode, Record, RecordImport,
     RecordTable, RowEncoder, SchemaChange, SchemaConflict,
+};
+pub use rollups::{
+    latency_bucket, vietnam_day, ExchangeCounts, Outcome, RollupKey, RollupRow, RollupScope,
+    RouteRollup, BUCKETS, LATENCY_BUCKETS,
 };
 pub use services::{Service, ServiceCheck, ServiceEvent, ServiceFilter};
 pub use sessions::{Session, SessionKind};

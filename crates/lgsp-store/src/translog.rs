@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use lgsp_tlog::{Hash, ProofError};
 
 use crate::exchanges::insert_exchanges;
+use crate::rollups::upsert_rollups;
 use crate::{now, on_pool, ExchangeEntry, Result, Store, StoreError, Timestamp};
 
 /// Hashes read per statement: one parameter each, under SQLite's 32 766 and PostgreSQL's
@@ -168,7 +169,8 @@ impl Store {
     }
 
     /// Appends `entries` in one durable transaction, with the index rows of the `exchanges`
-    /// they record (an exchange's `log_index`: which of `entries` records it, 0 for the first);
+    /// they record (an exchange's `log_index`: which of `entries` records it, 0 for the first)
+    /// and their daily rollups;
     /// returns the index of the first entry. Appends from several nodes serialise on the log's
     /// size row.
     pub async fn append_log(
@@ -222,6 +224,7 @@ impl Store {
                     .collect();
                 InsertLeaves::insert_leaves(&mut *tx, size as i64, entries, &hashes).await?;
                 insert_exchanges!(tx, size as i64, exchanges);
+                upsert_rollups!(tx, exchanges);
                 tx.commit().await?;
                 Ok::<u64, StoreError>(size)
             }

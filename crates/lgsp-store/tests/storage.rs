@@ -2196,3 +2196,347 @@ async fn q16_1_sharing_requests_move_once_and_approval_grants_atomically(store: 
     assert_eq!(only_refused.len(), 1);
     assert_eq!(only_refused[0].id, second.id);
 }
+
+/// Q15.2.e, Q7.5: the daily rollups the dashboards read equal a `GROUP BY` over the exchange
+/// index — the backfill of migration 0022 over exchanges indexed before it, and every append
+/// after it (batches of one to thousands, days across Viet Nam's midnight, unknown agencies,
+/// every outcome and latencies in every bucket).
+async fn q15_2_e_rollups_equal_a_group_by_over_the_exchange_index(url: &str) {
+    use lgsp_store::{ExchangeEntry, RollupKey, RollupScope};
+    use std::borrow::Cow;
+
+    let postgres = url.starts_with("postgres");
+    let full = if postgres {
+        sqlx::migrate!("migrations/postgres")
+    } else {
+        sqlx::migrate!("migrations/sqlite")
+    };
+    let before = sqlx::migrate::Migrator {
+        migrations: Cow::Owned(
+            full.migrations
+                .iter()
+                .filter(|m| m.version < 22)
+                .cloned()
+                .collect(),
+        ),
+        ..sqlx::migrate!("migrations/sqlite")
+    };
+    let migration = if postgres {
+        include_str!("../migrations/postgres/0022_exchange_rollups.sql")
+    } else {
+        include_str!("../migrations/sqlite/0022_exchange_rollups.sql")
+    };
+    // The GROUP BY the migration backfills with: the reference the rollups must equal.
+    let group_by = {
+        let start = migration.find("SELECT ").unwrap();
+        let end = migration[start..].find(';').unwrap() + start;
+        format!("{} ORDER BY 1, 2, 3, 4", &migration[start..end])
+    };
+    let buckets: Vec<String> = (0..lgsp_store::BUCKETS)
+        .map(|b| format!("h{b:02}"))
+        .collect();
+    let stored = format!(
+        "SELECT day, provider_agency, consumer_agency, target, exchanges, ok, errors, refusals,
+                response_bytes, latency_micros, {} FROM exchange_days ORDER BY 1, 2, 3, 4",
+        buckets.join(", ")
+    );
+    macro_rules! rows {
+        ($pool:expr, $sql:expr) => {{
+            use sqlx::Row;
+            let rows = sqlx::query($sql).fetch_all($pool).await.unwrap();
+            rows.iter()
+                .map(|row| {
+                    let mut cells: Vec<String> = (0..4).map(|i| row.get::<String, _>(i)).collect();
+                    cells.extend((4..row.len()).map(|i| row.get::<i64, _>(i).to_string()));
+                    cells
+                })
+                .collect::<Vec<_>>()
+        }};
+    }
+    macro_rules! raw {
+        ($pool:expr) => {{
+            let pool = $pool;
+            before.run(&pool).await.unwrap();
+            // Exchanges indexed before the rollups existed (far from the log's indexes).
+            for (n, (at, provider, status, refusal, latency)) in [
+                (
+                    "2026-03-01T16:59:59Z",
+                    Some("000.00.03.H35"),
+                    200,
+                    None,
+                    950,
+                ),
+                (
+                    "2026-03-01T17:00:00Z",
+                    Some("000.00.03.H35"),
+                    403,
+                    Some("no_grant"),
+                    80,
+                ),
+                (
+                    "2026-03-01T17:00:01Z",
+                    None,
+                    502,
+                    Some("upstream_unreachable"),
+                    3_000_000,
+                ),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let at: chrono::DateTime<chrono::Utc> = at.parse().unwrap();
+                sqlx::query(
+                    "INSERT INTO exchanges (log_index, at, request_id, consumer_agency,
+                         consumer_system, provider_agency, target, purpose, method, status,
+                         refusal, response_bytes, latency_micros)
+                     VALUES ($1, $2, 'old', '000.00.05.H35', 'mot-cua', $3, $4, NULL, 'GET', $5,
+                         $6, 10, $7)",
+                )
+                .bind(1_000_000 + n as i64)
+                .bind(at)
+                .bind(provider)
+                .bind(provider.map(|p| format!("{p}/ho-tich/khai-sinh/v1")))
+                .bind(status)
+                .bind(refusal)
+                .bind(latency)
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+            full.run(&pool).await.unwrap();
+            let backfilled = rows!(&pool, &stored);
+            assert_eq!(backfilled.len(), 3, "{backfilled:?}");
+            assert_eq!(backfilled, rows!(&pool, &group_by));
+            pool
+        }};
+    }
+    enum Raw {
+        Sqlite(sqlx::SqlitePool),
+        Postgres(sqlx::PgPool),
+    }
+    // Connecting creates the SQLite file; the store migrates nothing until asked.
+    let store = Store::connect(url).await.unwrap();
+    let raw = if postgres {
+        Raw::Postgres(raw!(sqlx::PgPool::connect(url).await.unwrap()))
+    } else {
+        Raw::Sqlite(raw!(sqlx::SqlitePool::connect(url).await.unwrap()))
+    };
+    store.migrate().await.unwrap();
+
+    let providers = [Some("000.00.03.H35"), Some("000.00.07.H35"), None];
+    let consumers = [Some("000.00.05.H35"), Some("000.00.12.H35"), None];
+    let outcomes: [(i32, Option<&str>); 8] = [
+        (200, None),
+        (200, None),
+        (304, None),
+        (403, Some("no_grant")),
+        (429, Some("quota_exceeded")),
+        (404, None),
+        (502, Some("upstream_unreachable")),
+        (500, None),
+    ];
+    let start: chrono::DateTime<chrono::Utc> = "2026-03-01T12:00:00Z".parse().unwrap();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut all = Vec::new();
+    for n in 0..5000i64 {
+        let r = next();
+        let provider = providers[(r % 3) as usize];
+        let (status, refusal) = outcomes[((r >> 8) % 8) as usize];
+        all.push(ExchangeEntry {
+            log_index: 0,
+            // Three days and a half, 61 s apart: across Viet Nam's midnight (17:00 UTC).
+            at: start + chrono::Duration::seconds(61 * n),
+            request_id: format!("r{n}"),
+            consumer_agency: consumers[((r >> 4) % 3) as usize].map(str::to_owned),
+            consumer_system: Some("mot-cua".into()),
+            provider_agency: provider.map(str::to_owned),
+            target: provider.map(|p| format!("{p}/he-thong/dich-vu-{}/v1", (r >> 12) % 4)),
+            purpose: None,
+            method: "GET".into(),
+            status,
+            refusal: refusal.map(str::to_owned),
+            response_bytes: ((r >> 16) % 5000) as i64,
+            // 1 µs to ~137 s: every bucket.
+            latency_micros: ((r >> 24) % (1 << ((r >> 40) % 28))) as i64,
+            subject: None,
+        });
+    }
+    let mut from = 0;
+    for batch in [1usize, 7, 64, 500, 3000, 1428] {
+        let exchanges: Vec<ExchangeEntry> = all[from..from + batch]
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ExchangeEntry {
+                log_index: i as i64,
+                ..e.clone()
+            })
+            .collect();
+        let leaves: Vec<Vec<u8>> = exchanges
+            .iter()
+            .map(|e| e.request_id.clone().into_bytes())
+            .collect();
+        store.append_log(&leaves, &exchanges).await.unwrap();
+        from += batch;
+    }
+    assert_eq!(from, all.len());
+    let (rolled, grouped) = match &raw {
+        Raw::Sqlite(pool) => (rows!(pool, &stored), rows!(pool, &group_by)),
+        Raw::Postgres(pool) => (rows!(pool, &stored), rows!(pool, &group_by)),
+    };
+    assert!(rolled.len() > 32, "more groups than one upsert holds");
+    assert_eq!(rolled, grouped);
+
+    // The sums the dashboards read add up to the exchanges, whatever they are summed by.
+    let scope = RollupScope {
+        first: "2026-03-01".parse().unwrap(),
+        last: "2026-03-06".parse().unwrap(),
+        agency: None,
+    };
+    let total = store
+        .exchange_rollups(&scope, RollupKey::Total)
+        .await
+        .unwrap();
+    assert_eq!(total.len(), 1);
+    assert_eq!(total[0].counts.exchanges, 5003);
+    let c = &total[0].counts;
+    assert_eq!(c.ok + c.errors + c.refusals, c.exchanges);
+    assert_eq!(c.latency_histogram.iter().sum::<i64>(), c.exchanges);
+    assert!(c.latency_histogram.iter().all(|&n| n > 0), "{c:?}");
+    for by in [
+        RollupKey::Day,
+        RollupKey::Provider,
+        RollupKey::Consumer,
+        RollupKey::Target,
+    ] {
+        let rows = store.exchange_rollups(&scope, by).await.unwrap();
+        let mut sum = lgsp_store::ExchangeCounts::default();
+        for row in &rows {
+            sum.merge(&row.counts);
+        }
+        assert_eq!(&sum, c, "{by:?}");
+    }
+    // Per provider, consumer and target: the groups a GROUP BY without the day makes.
+    let routes = store.exchange_routes(&scope).await.unwrap();
+    let mut sum = lgsp_store::ExchangeCounts::default();
+    for route in &routes {
+        sum.merge(&route.counts);
+    }
+    assert_eq!(&sum, c);
+    let mut keys: Vec<_> = routes
+        .iter()
+        .map(|r| (&r.provider, &r.consumer, &r.target))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), routes.len());
+    assert!(routes
+        .iter()
+        .any(|r| r.provider.is_empty() && r.target.is_empty()));
+    let days = store
+        .exchange_rollups(&scope, RollupKey::Day)
+        .await
+        .unwrap();
+    let keys: Vec<&str> = days.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "2026-03-01",
+            "2026-03-02",
+            "2026-03-03",
+            "2026-03-04",
+            "2026-03-05"
+        ]
+    );
+    // The first Vietnamese day ends at 17:00 UTC: 16:59:59 counts on it, 17:00:00 on the next.
+    let expected_first = all
+        .iter()
+        .filter(|e| {
+            e.at < "2026-03-01T17:00:00Z"
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap()
+        })
+        .count() as i64
+        + 1;
+    assert_eq!(days[0].counts.exchanges, expected_first);
+    // An agency's scope: exchanges in which it is either side.
+    let agency = store
+        .exchange_rollups(
+            &RollupScope {
+                agency: Some("000.00.07.H35"),
+                ..scope
+            },
+            RollupKey::Total,
+        )
+        .await
+        .unwrap();
+    let expected = all
+        .iter()
+        .filter(|e| {
+            e.provider_agency.as_deref() == Some("000.00.07.H35")
+                || e.consumer_agency.as_deref() == Some("000.00.07.H35")
+        })
+        .count() as i64;
+    assert_eq!(agency[0].counts.exchanges, expected);
+    let nothing = store
+        .exchange_rollups(
+            &RollupScope {
+                first: "2025-01-01".parse().unwrap(),
+                last: "2025-01-31".parse().unwrap(),
+                agency: None,
+            },
+            RollupKey::Total,
+        )
+        .await
+        .unwrap();
+    assert_eq!(nothing[0].counts.exchanges, 0);
+
+    // Downloads of whole datasets, per Vietnamese day.
+    let at: chrono::DateTime<chrono::Utc> = "2026-03-01T17:30:00Z".parse().unwrap();
+    for _ in 0..3 {
+        store.record_download("ds-a", at).await.unwrap();
+    }
+    store.record_download("ds-b", at).await.unwrap();
+    assert_eq!(
+        store
+            .dataset_downloads("2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap())
+            .await
+            .unwrap(),
+        [("ds-a".to_owned(), 3), ("ds-b".to_owned(), 1)]
+    );
+    assert!(store
+        .dataset_downloads("2026-03-01".parse().unwrap(), "2026-03-01".parse().unwrap())
+        .await
+        .unwrap()
+        .is_empty());
+    store.close().await;
+}
+
+#[tokio::test]
+async fn q15_2_e_rollups_equal_a_group_by_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("lgsp-store-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("lgsp.db").display());
+    q15_2_e_rollups_equal_a_group_by_over_the_exchange_index(&url).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: cargo test -p lgsp-store -- --ignored"]
+async fn q15_2_e_rollups_equal_a_group_by_on_postgres() {
+    let scratch = lgsp_store::scratch::ScratchDatabase::create()
+        .await
+        .unwrap();
+    let url = scratch.url();
+    let outcome = tokio::spawn(async move {
+        q15_2_e_rollups_equal_a_group_by_over_the_exchange_index(&url).await
+    })
+    .await;
+    scratch.drop_database().await.unwrap();
+    outcome.unwrap();
+}

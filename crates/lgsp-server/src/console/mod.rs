@@ -14,6 +14,7 @@ use lgsp_store::Proposal;
 
 pub mod annual_report;
 mod consents;
+mod dashboard;
 mod error_reports;
 mod exchanges;
 mod grants;
@@ -54,6 +55,7 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .merge(quarantine::routes())
         .merge(monitoring::routes())
         .merge(annual_report::routes())
+        .merge(dashboard::routes())
 }
 
 /// The page to answer instead when the caller may not see `resource`: anonymous visitors are

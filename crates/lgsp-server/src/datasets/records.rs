@@ -605,6 +605,13 @@ async fn read_as(
         } else {
             None
         };
+        // A person's or a visitor's download of the dataset counts in the statistics; a
+        // system's read is an exchange, counted with the log.
+        if format.is_download() && !matches!(caller.actor, lgsp_core::Actor::System(_)) {
+            if let Err(error) = state.store.record_download(id.as_str(), retrieved_at).await {
+                tracing::warn!(%error, dataset = %id, "could not count a download");
+            }
+        }
         let body = match (query.limit, format) {
             (Some(limit), _) => {
                 let records = state.store.records(&table, &query).await?;

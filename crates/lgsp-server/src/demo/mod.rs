@@ -23,6 +23,7 @@ pub mod catalog;
 pub mod province;
 mod records;
 mod services;
+pub mod traffic;
 
 /// The shape DESIGN.md gives the credentials file.
 #[derive(Debug, Default, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ mod catalog;
 pub mod error_reports;
 mod preview;
 pub mod services;
+mod statistics;
 mod transparency;
 pub mod view;
 
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/agencies", get(agencies))
         .route("/transparency", get(transparency::transparency))
         .route("/maintenance", get(maintenance))
+        .route("/statistics", get(statistics::page))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/static/app.css", get(stylesheet))

@@ -89,6 +89,20 @@ fn console_nav(actor: &Actor) -> Vec<NavItem> {
     if authorize(actor, Action::Read, Resource::Console).is_err() {
         return items;
     }
+    let own = match actor {
+        Actor::Person { assignment, .. } => assignment.agency(),
+        _ => None,
+    };
+    if authorize(actor, Action::Read, Resource::Statistics(None)).is_ok()
+        || own
+            .is_some_and(|a| authorize(actor, Action::Read, Resource::Statistics(Some(a))).is_ok())
+    {
+        items.push(NavItem {
+            href: "/console/dashboard",
+            label: "Biểu đồ thống kê",
+            hint: "Lượt trao đổi, độ trễ, tỷ lệ lỗi, bộ dữ liệu được khai thác, yêu cầu, phản ánh, tỷ lệ hoạt động; biểu đồ, bảng số liệu, CSV",
+        });
+    }
     if authorize(actor, Action::Read, Resource::Agency(None)).is_ok() {
         items.push(NavItem {
             href: "/console/agencies",

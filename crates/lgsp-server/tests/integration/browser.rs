@@ -1194,3 +1194,159 @@ async fn q15_1_a_browser_refusal_and_dispute() {
     text_with(browser, "trang-thai-phieu", "Đã trả lời").await;
     run.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromium-driver: run with --ignored browser"]
+async fn browser_q15_2_e_operator_reads_the_dashboard_and_filters_it() {
+    let run = open_browser().await;
+    let (app, browser) = (&run.app, &run.browser);
+    // Two months of generated traffic between the demo's systems, services and datasets.
+    let today = lgsp_server::catalog::today();
+    lgsp_server::demo::traffic::generate(
+        &app.state.store,
+        lgsp_server::demo::traffic::Plan {
+            entries: 20_000,
+            days: 60,
+            last_day: today,
+            batch: 5_000,
+        },
+    )
+    .await
+    .unwrap();
+
+    sign_in_as(browser, app, "operator", &app.password_of("operator")).await;
+    browser
+        .find(Locator::LinkText("Biểu đồ thống kê"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let chart = browser
+        .wait()
+        .for_element(Locator::Css("#exchanges-per-day svg.chart"))
+        .await
+        .unwrap();
+    assert!(chart.is_displayed().await.unwrap());
+    let scope = browser.find(Locator::Id("pham-vi")).await.unwrap();
+    assert_eq!(scope.text().await.unwrap(), "toàn tỉnh");
+    let total = browser
+        .find(Locator::Id("tong-trao-doi"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(total.contains('.'), "thousands grouped with dots: {total}");
+    let rows = browser
+        .find_all(Locator::Css("#bang-exchanges-per-day tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 30);
+    screenshot(browser, "40-bieu-do-thong-ke").await;
+
+    // One agency over the last 7 days.
+    let from = (today - chrono::Duration::days(6))
+        .format("%Y-%m-%d")
+        .to_string();
+    browser
+        .execute(
+            "document.getElementById('tu-ngay').value = arguments[0];",
+            vec![serde_json::json!(from)],
+        )
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("#co-quan option[value='000.00.03.H35']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("xem-thong-ke"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let scope = browser
+        .wait()
+        .for_element(Locator::Css("strong#pham-vi"))
+        .await
+        .unwrap();
+    let mut text = scope.text().await.unwrap();
+    for _ in 0..50 {
+        if text.contains("000.00.03.H35") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        text = browser
+            .find(Locator::Id("pham-vi"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    }
+    assert!(
+        text.contains("Sở Tư pháp tỉnh Hà Nam (000.00.03.H35)"),
+        "{text}"
+    );
+    let rows = browser
+        .find_all(Locator::Css("#bang-exchanges-per-day tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 7);
+    let services = browser
+        .find(Locator::Id("bang-services"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(services.contains("Tra cứu dự án đầu tư"), "{services}");
+    assert!(browser
+        .find(Locator::Css("#services svg.chart"))
+        .await
+        .unwrap()
+        .is_displayed()
+        .await
+        .unwrap());
+    screenshot(browser, "41-bieu-do-theo-co-quan").await;
+    browser
+        .goto(&app.url(&format!(
+            "/console/dashboard?from={from}&to={today}&agency=000.00.03.H35#providers"
+        )))
+        .await
+        .unwrap();
+    screenshot(browser, "42-theo-co-quan-cung-cap").await;
+    browser
+        .goto(&app.url(&format!(
+            "/console/dashboard?from={from}&to={today}&agency=000.00.03.H35#latency"
+        )))
+        .await
+        .unwrap();
+    screenshot(browser, "43-do-tre").await;
+
+    // The portal's open statistics, from the navigation.
+    browser.goto(&app.url("/")).await.unwrap();
+    browser
+        .find(Locator::LinkText("Thống kê"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let figures = browser
+        .wait()
+        .for_element(Locator::Id("so-lieu"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(figures.contains("Cơ quan đã kết nối"), "{figures}");
+    screenshot(browser, "44-thong-ke-cong-khai").await;
+    run.finish().await;
+}

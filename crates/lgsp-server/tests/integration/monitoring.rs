@@ -21,11 +21,11 @@ on_both_backends!(
     q21_3_operator_lists_health_and_readiness_and_others_are_refused,
 );
 
-const SYSTEM: &str = "cong-chung-gs";
+pub(super) const SYSTEM: &str = "cong-chung-gs";
 const NAME: &str = "Hệ thống quản lý công chứng";
 
 /// A health endpoint that answers 200 while `up` holds, 503 otherwise.
-async fn health_endpoint() -> (String, Arc<AtomicBool>) {
+pub(super) async fn health_endpoint() -> (String, Arc<AtomicBool>) {
     let up = Arc::new(AtomicBool::new(true));
     let state = up.clone();
     let router = axum::Router::new().route(
@@ -48,7 +48,7 @@ async fn health_endpoint() -> (String, Arc<AtomicBool>) {
 }
 
 /// Registers the monitored system of Sở Tư pháp with its health URL on `base`.
-async fn register_system(app: &TestApp, token: &str, base: &str) {
+pub(super) async fn register_system(app: &TestApp, token: &str, base: &str) {
     let response = app
         .send_json(
             Method::POST,
@@ -68,7 +68,7 @@ async fn register_system(app: &TestApp, token: &str, base: &str) {
 }
 
 /// The first rounds of the current month: far enough from its end that the story stays in it.
-fn round(n: i64) -> DateTime<Utc> {
+pub(super) fn round(n: i64) -> DateTime<Utc> {
     let today = Utc::now();
     Utc.with_ymd_and_hms(today.year(), today.month(), 1, 1, 0, 0)
         .unwrap()
