@@ -43,7 +43,7 @@ pub enum HealthChange {
     Recovered,
 }
 
-/// Probes and successful probes of one system in one month (`YYYY-MM`, UTC).
+/// Probes and successful probes of one system in one month (`YYYY-MM`, in Viet Nam).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MonthlyAvailability {
@@ -84,9 +84,12 @@ pub struct SystemAvailability {
     pub up: i64,
 }
 
-/// The month `at` falls in, as availability is kept.
+/// The month `at` falls in, in Viet Nam, as availability is kept (so a month's figures are the
+/// month people in the province mean; months kept before 29/11/2026 were UTC months).
 pub fn month_of(at: Timestamp) -> String {
-    at.format("%Y-%m").to_string()
+    at.with_timezone(&lgsp_core::calendar::VIETNAM)
+        .format("%Y-%m")
+        .to_string()
 }
 
 const SELECT_STATUS: &str = "
@@ -334,5 +337,20 @@ impl Store {
                 .rows_affected()
         });
         Ok(pruned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::month_of;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn q7_5_availability_months_are_vietnamese_months() {
+        // 17:30 UTC on 30 November is 00:30 on 1 December in Viet Nam.
+        let at = Utc.with_ymd_and_hms(2026, 11, 30, 17, 30, 0).unwrap();
+        assert_eq!(month_of(at), "2026-12");
+        let at = Utc.with_ymd_and_hms(2026, 11, 30, 16, 59, 59).unwrap();
+        assert_eq!(month_of(at), "2026-11");
     }
 }
