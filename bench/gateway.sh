@@ -6,7 +6,11 @@
 # against each; prints throughput and p99 of both and the ratios.
 # Targets: lgsp throughput >= 0.6x nginx's, lgsp p99 <= 2x nginx's.
 #
-# Needs: nginx, wrk, curl, python3. Targets 127.0.0.1 only; SQLite (default) or, with
+# Also measures, in the same run, what the two Ed25519 signatures every exchange carries (the
+# platform's over the request to the provider, and over the answer) cost with OpenSSL's
+# implementation, and the throughput they alone would allow with every core doing nothing else.
+#
+# Needs: nginx, wrk, curl, python3, openssl. Targets 127.0.0.1 only; SQLite (default) or, with
 # DATABASE=postgres://…/db, PostgreSQL.
 # Usage: bench/gateway.sh [duration, default 20s]    (BENCH_BINARY=path to skip the build,
 #        SHOW_WRK=1 for wrk's whole output, QUOTA=n for the grant's requests per minute)
@@ -165,10 +169,16 @@ curl -sf "http://127.0.0.1:$metrics_port/metrics" | awk '
     END { if (count) printf "   durable commits: %d, %.1f leaves each on average\n", count, sum/count;
           if (dcount) printf "   lgsp exchange time before the log commit (mean): %.2f ms\n", 1000*dsum/dcount }'
 
-python3 - "$nginx_rps" "$lgsp_rps" "$nginx_p99" "$lgsp_p99" <<'PY'
+signs=$(openssl speed -seconds 3 ed25519 2>/dev/null | awk '/EdDSA \(Ed25519\)/ {print $(NF-1)}')
+python3 - "$nginx_rps" "$lgsp_rps" "$nginx_p99" "$lgsp_p99" "${signs:-0}" "$(nproc)" <<'PY'
 import sys
-nr, lr, np_, lp = map(float, sys.argv[1:5])
+nr, lr, np_, lp, signs, cores = map(float, sys.argv[1:7])
 t, p = lr / nr, lp / np_
 print(f"   throughput lgsp/nginx: {t:.2f}x (target >= 0.6) " + ("OK" if t >= 0.6 else "UNDER"))
 print(f"   p99 lgsp/nginx:        {p:.2f}x (target <= 2)   " + ("OK" if p <= 2 else "OVER"))
+if signs:
+    ceiling = cores * signs / 2
+    print(f"== Ed25519 signing (openssl speed, one core): {signs:.0f} signatures/s")
+    print(f"   two per exchange on {cores:.0f} cores doing nothing else: at most {ceiling:.0f} "
+          f"exchanges/s = {ceiling / nr:.2f}x nginx's throughput")
 PY

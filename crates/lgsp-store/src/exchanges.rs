@@ -28,27 +28,17 @@ pub struct ExchangeEntry {
     pub subject: Option<String>,
 }
 
-/// Rows per statement: few enough that binding stays cheap (SQLite finds a parameter by a
-/// linear scan of the statement's names), enough for a busy second's batch in one or two.
+/// Rows per statement: enough for a busy second's batch in one or two.
 pub(crate) const ROWS_PER_STATEMENT: usize = 64;
 
 /// The statement inserting `rows` exchanges.
-pub(crate) fn insert_sql(rows: usize) -> String {
-    const COLUMNS: usize = 14;
-    let values: Vec<String> = (0..rows)
-        .map(|r| {
-            let params: Vec<String> = (1..=COLUMNS)
-                .map(|c| format!("${}", r * COLUMNS + c))
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect();
+pub(crate) fn insert_sql(backend: crate::Backend, rows: usize) -> String {
     format!(
         "INSERT INTO exchanges (log_index, at, request_id, consumer_agency, consumer_system,
              provider_agency, target, purpose, method, status, refusal, response_bytes,
              latency_micros, subject)
          VALUES {}",
-        values.join(", ")
+        crate::value_rows(backend, rows, 14)
     )
 }
 
@@ -56,9 +46,9 @@ pub(crate) fn insert_sql(rows: usize) -> String {
 /// `$first`: the index is exactly as complete as the log. An entry's `log_index` says which
 /// leaf of the batch records it (0 for the first).
 macro_rules! insert_exchanges {
-    ($tx:expr, $first:expr, $entries:expr) => {
+    ($tx:expr, $backend:expr, $first:expr, $entries:expr) => {
         for chunk in $entries.chunks($crate::exchanges::ROWS_PER_STATEMENT) {
-            let sql = $crate::exchanges::insert_sql(chunk.len());
+            let sql = $crate::exchanges::insert_sql($backend, chunk.len());
             let mut query = sqlx::query(&sql);
             for e in chunk {
                 query = query

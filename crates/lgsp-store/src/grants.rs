@@ -489,6 +489,16 @@ impl Store {
         }))
     }
 
+    /// A connection of its own for reading the access revision over and over (the gateway
+    /// reads it for every request): each read then costs the query alone, not a trip through
+    /// the pool.
+    pub async fn revision_reader(&self) -> Result<RevisionReader> {
+        Ok(match &self.pool {
+            crate::Pool::Sqlite(pool) => RevisionReader::Sqlite(pool.acquire().await?),
+            crate::Pool::Postgres(pool) => RevisionReader::Postgres(pool.acquire().await?),
+        })
+    }
+
     /// Forgets quota counters of minutes before `before`; returns how many rows went.
     pub async fn prune_grant_usage(&self, before: DateTime<Utc>) -> Result<u64> {
         Ok(on_pool!(self, |pool| {
@@ -498,5 +508,23 @@ impl Store {
                 .await?
                 .rows_affected()
         }))
+    }
+}
+
+/// A connection held for reading the access revision ([`Store::revision_reader`]). After an
+/// error, take a new one: the connection may be broken.
+pub enum RevisionReader {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl RevisionReader {
+    /// The access revision now, as [`Store::access_revision`] reads it.
+    pub async fn read(&mut self) -> Result<i64> {
+        const SQL: &str = "SELECT revision FROM access_revision WHERE id = 1";
+        Ok(match self {
+            Self::Sqlite(conn) => sqlx::query_scalar(SQL).fetch_one(&mut **conn).await?,
+            Self::Postgres(conn) => sqlx::query_scalar(SQL).fetch_one(&mut **conn).await?,
+        })
     }
 }

@@ -49,7 +49,7 @@ pub use clients::{Client, NewClient};
 pub use consents::{Consent, ConsentFilter, LiveConsent, NewConsent};
 pub use error_reports::{ErrorReport, NewErrorReport, Notice};
 pub use exchanges::{ExchangeEntry, ExchangeScope, ExchangeStat};
-pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant};
+pub use grants::{GrantEvent, GrantFilter, GrantOn, GrantRecord, NewGrant, RevisionReader};
 pub use health::{
     month_of, DueProbe, HealthChange, HealthStatus, MonthlyAvailability, Probe, SystemAvailability,
 };
@@ -80,17 +80,46 @@ pub use users::{NewUser, User, UserPatch};
 /// A point in time, always UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;
 
-/// Runs `$body` with `$pool` bound to the active backend's pool. The body is compiled once per
+/// Runs `$body` with `$pool` bound to the active backend's pool (or, with `pool = …`, to
+/// another of the store's pools). The body is compiled once per
 /// backend, so every query is type-checked against both drivers.
 macro_rules! on_pool {
-    ($store:expr, |$pool:ident| $body:expr) => {
-        match &$store.pool {
+    (pool = $pools:expr, |$pool:ident| $body:expr) => {
+        match &$pools {
             $crate::Pool::Sqlite($pool) => $body,
             $crate::Pool::Postgres($pool) => $body,
         }
     };
+    ($store:expr, |$pool:ident| $body:expr) => {
+        $crate::on_pool!(pool = $store.pool, |$pool| $body)
+    };
 }
 pub(crate) use on_pool;
+
+/// The parameters of `rows` rows of `columns` values each, `($1, $2), ($3, $4)`, for a
+/// statement inserting many rows at once. SQLite gets anonymous `?` parameters instead: it
+/// finds a numbered parameter's name by a linear scan of the statement's names, and the driver
+/// asks for every one, which makes binding a statement of hundreds of `$n` quadratic.
+pub(crate) fn value_rows(backend: Backend, rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 6);
+    for row in 0..rows {
+        out.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                out.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => out.push('?'),
+                Backend::Postgres => {
+                    out.push('$');
+                    out.push_str(&(row * columns + column + 1).to_string());
+                }
+            }
+        }
+        out.push(')');
+    }
+    out
+}
 
 /// Which database engine a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +178,10 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// The connections that append to the transparency log: on SQLite one connection of its
+    /// own that commits with `synchronous = FULL` (durable at each commit), while the others
+    /// keep `NORMAL`; on PostgreSQL, whose commits are durable anyway, the same pool.
+    appender: Pool,
     /// Whether notifications also queue an e-mail (the platform has an SMTP relay).
     mail: bool,
 }
@@ -165,7 +198,8 @@ impl Store {
                 .connect_with(options)
                 .await?;
             Ok(Self {
-                pool: Pool::Postgres(pool),
+                pool: Pool::Postgres(pool.clone()),
+                appender: Pool::Postgres(pool),
                 mail: false,
             })
         } else {
@@ -183,12 +217,20 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
+        // A local file's connection cannot go stale: no round trip to test it on each acquire.
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await?;
+        let appender = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with(options.synchronous(SqliteSynchronous::Full))
             .await?;
         Ok(Self {
             pool: Pool::Sqlite(pool),
+            appender: Pool::Sqlite(appender),
             mail: false,
         })
     }
@@ -237,7 +279,8 @@ impl Store {
 
     /// Closes every connection, waiting for queries in flight.
     pub async fn close(&self) {
-        on_pool!(self, |pool| pool.close().await)
+        on_pool!(self, |pool| pool.close().await);
+        on_pool!(pool = self.appender, |pool| pool.close().await)
     }
 }
 

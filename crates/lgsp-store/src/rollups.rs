@@ -214,16 +214,8 @@ fn bucket_columns() -> Vec<String> {
 }
 
 /// The statement adding `rows` groups to the rollups.
-pub(crate) fn upsert_sql(rows: usize) -> String {
+pub(crate) fn upsert_sql(backend: crate::Backend, rows: usize) -> String {
     let buckets = bucket_columns();
-    let values: Vec<String> = (0..rows)
-        .map(|r| {
-            let params: Vec<String> = (1..=COLUMNS)
-                .map(|c| format!("${}", r * COLUMNS + c))
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect();
     let sums: Vec<String> = [
         "exchanges",
         "ok",
@@ -243,7 +235,7 @@ pub(crate) fn upsert_sql(rows: usize) -> String {
          VALUES {}
          ON CONFLICT (day, provider_agency, consumer_agency, target) DO UPDATE SET {}",
         buckets.join(", "),
-        values.join(", "),
+        crate::value_rows(backend, rows, COLUMNS),
         sums.join(", ")
     )
 }
@@ -251,10 +243,10 @@ pub(crate) fn upsert_sql(rows: usize) -> String {
 /// Adds the exchanges `$entries` to the daily rollups inside the transaction `$tx` that
 /// appends them: grouped first, so a batch of thousands costs a few statements.
 macro_rules! upsert_rollups {
-    ($tx:expr, $entries:expr) => {
+    ($tx:expr, $backend:expr, $entries:expr) => {
         let groups: Vec<_> = $crate::rollups::group($entries).into_iter().collect();
         for chunk in groups.chunks($crate::rollups::ROWS_PER_UPSERT) {
-            let sql = $crate::rollups::upsert_sql(chunk.len());
+            let sql = $crate::rollups::upsert_sql($backend, chunk.len());
             let mut query = sqlx::query(&sql);
             for ((day, provider, consumer, target), counts) in chunk {
                 query = query

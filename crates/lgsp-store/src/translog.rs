@@ -1,7 +1,7 @@
 //! Storage of the transparency log: one row per leaf holding its entry and the Merkle tree's
-//! hashes its append stored (see `lgsp-tlog`), appended in batches under one lock and committed durably (SQLite
-//! switches the appending connection to `synchronous = FULL`; PostgreSQL commits
-//! synchronously), and the signed checkpoints.
+//! hashes its append stored (see `lgsp-tlog`), appended in batches under one lock and committed durably (on SQLite through a connection
+//! of its own with `synchronous = FULL`; PostgreSQL commits synchronously), and the signed
+//! checkpoints.
 
 use std::collections::HashMap;
 
@@ -181,60 +181,45 @@ impl Store {
         if entries.is_empty() {
             return self.log_size().await;
         }
-        let sqlite = self.backend() == crate::Backend::Sqlite;
+        let backend = self.backend();
         let leaves: Vec<Hash> = entries.iter().map(|e| lgsp_tlog::leaf_hash(e)).collect();
-        on_pool!(self, |pool| {
-            let mut conn = pool.acquire().await?;
-            if sqlite {
-                sqlx::query("PRAGMA synchronous = FULL")
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            let appended = async {
-                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                // Taking the size row first is the lock (and, on SQLite, the write lock).
-                let size: i64 = sqlx::query_scalar(
-                    "UPDATE log_state SET size = size + $1 WHERE id = 1 RETURNING size - $1",
-                )
-                .bind(entries.len() as i64)
-                .fetch_one(&mut *tx)
-                .await?;
-                let size = size as u64;
-                let edge = lgsp_tlog::edge_indexes(size);
-                let mut known: HashMap<u64, Hash> = HashMap::with_capacity(edge.len());
-                if !edge.is_empty() {
-                    let (sql, leaves_wanted) = hash_query(&edge);
-                    let mut query = sqlx::query_as::<_, (i64, Vec<u8>)>(&sql);
-                    for &leaf in &leaves_wanted {
-                        query = query.bind(leaf as i64);
-                    }
-                    let rows = query.fetch_all(&mut *tx).await?;
-                    known = pick_hashes(&edge, rows)?;
+        on_pool!(pool = self.appender, |pool| {
+            let mut tx = pool.begin().await?;
+            // Taking the size row first is the lock (and, on SQLite, the write lock).
+            let size: i64 = sqlx::query_scalar(
+                "UPDATE log_state SET size = size + $1 WHERE id = 1 RETURNING size - $1",
+            )
+            .bind(entries.len() as i64)
+            .fetch_one(&mut *tx)
+            .await?;
+            let size = size as u64;
+            let edge = lgsp_tlog::edge_indexes(size);
+            let mut known: HashMap<u64, Hash> = HashMap::with_capacity(edge.len());
+            if !edge.is_empty() {
+                let (sql, leaves_wanted) = hash_query(&edge);
+                let mut query = sqlx::query_as::<_, (i64, Vec<u8>)>(&sql);
+                for &leaf in &leaves_wanted {
+                    query = query.bind(leaf as i64);
                 }
-                let stored = lgsp_tlog::stored_hashes_for(size, &leaves, &known)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                // Each leaf's row: its entry and the hashes its append stores, concatenated.
-                let mut next_hash = 0;
-                let hashes: Vec<Vec<u8>> = (0..entries.len())
-                    .map(|n| {
-                        let count = lgsp_tlog::hashes_of_leaf(size + n as u64);
-                        next_hash += count;
-                        stored[next_hash - count..next_hash].concat()
-                    })
-                    .collect();
-                InsertLeaves::insert_leaves(&mut *tx, size as i64, entries, &hashes).await?;
-                insert_exchanges!(tx, size as i64, exchanges);
-                upsert_rollups!(tx, exchanges);
-                tx.commit().await?;
-                Ok::<u64, StoreError>(size)
+                let rows = query.fetch_all(&mut *tx).await?;
+                known = pick_hashes(&edge, rows)?;
             }
-            .await;
-            if sqlite {
-                sqlx::query("PRAGMA synchronous = NORMAL")
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            appended
+            let stored = lgsp_tlog::stored_hashes_for(size, &leaves, &known)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            // Each leaf's row: its entry and the hashes its append stores, concatenated.
+            let mut next_hash = 0;
+            let hashes: Vec<Vec<u8>> = (0..entries.len())
+                .map(|n| {
+                    let count = lgsp_tlog::hashes_of_leaf(size + n as u64);
+                    next_hash += count;
+                    stored[next_hash - count..next_hash].concat()
+                })
+                .collect();
+            InsertLeaves::insert_leaves(&mut *tx, size as i64, entries, &hashes).await?;
+            insert_exchanges!(tx, backend, size as i64, exchanges);
+            upsert_rollups!(tx, backend, exchanges);
+            tx.commit().await?;
+            Ok(size)
         })
     }
 

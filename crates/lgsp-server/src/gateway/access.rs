@@ -94,11 +94,24 @@ impl AccessCache {
     }
 }
 
-/// Reads the revision for every request waiting when the read starts, one read at a time.
+/// Reads the revision for every request waiting when the read starts, one read at a time, on
+/// a connection kept for it (taken again after an error).
 async fn read_revisions(store: Store, mut waiting: mpsc::Receiver<Waiter>) {
     let mut batch = Vec::new();
+    let mut reader = None;
     while waiting.recv_many(&mut batch, 4096).await > 0 {
-        let read = store.access_revision().await.map_err(|e| format!("{e:?}"));
+        let read = async {
+            let held = match &mut reader {
+                Some(held) => held,
+                None => reader.insert(store.revision_reader().await?),
+            };
+            held.read().await
+        }
+        .await
+        .map_err(|e| {
+            reader = None;
+            format!("{e:?}")
+        });
         for waiter in batch.drain(..) {
             // A request that went away no longer needs it.
             let _ = waiter.send(read.clone());
