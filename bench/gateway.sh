@@ -6,11 +6,12 @@
 # against each; prints throughput and p99 of both and the ratios.
 # Targets: lgsp throughput >= 0.6x nginx's, lgsp p99 <= 2x nginx's.
 #
-# Also measures, in the same run, what the two Ed25519 signatures every exchange carries (the
-# platform's over the request to the provider, and over the answer) cost with OpenSSL's
-# implementation, and the throughput they alone would allow with every core doing nothing else.
+# Also prints, from the same run, the CPU each exchange cost lgsp, wrk and the upstream, what
+# the two Ed25519 signatures every exchange carries (the platform's over the request to the
+# provider, and over the answer) cost with the platform's own signer, and the throughput the
+# machine would allow if lgsp did nothing but those two signatures.
 #
-# Needs: nginx, wrk, curl, python3, openssl. Targets 127.0.0.1 only; SQLite (default) or, with
+# Needs: nginx, wrk, curl, python3. Targets 127.0.0.1 only; SQLite (default) or, with
 # DATABASE=postgres://…/db, PostgreSQL.
 # Usage: bench/gateway.sh [duration, default 20s]    (BENCH_BINARY=path to skip the build,
 #        SHOW_WRK=1 for wrk's whole output, QUOTA=n for the grant's requests per minute)
@@ -31,6 +32,8 @@ cleanup() {
 trap cleanup EXIT
 
 [ -n "${BENCH_BINARY:-}" ] || cargo build --release -q
+cargo build --release -q -p lgsp-tlog --example sign_speed
+sign_speed=${CARGO_TARGET_DIR:-./target}/release/examples/sign_speed
 lgsp=${BENCH_BINARY:-${CARGO_TARGET_DIR:-./target}/release/lgsp}
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
@@ -144,11 +147,29 @@ curl -s -D - -o "$work/one.json" -H "authorization: Bearer $token" -H 'lgsp-purp
     "$base$gateway_path" | grep -iE '^(HTTP|lgsp-log-index|content-digest|signature-input)' | sed 's/^/   /'
 echo "   body: $(wc -c < "$work/one.json") bytes (of 1024: the grant keeps 5 of 9 fields)"
 
-# Runs wrk; sets `rps` and `p99` (ms).
+# CPU seconds (user + system) the processes `$@` have used so far.
+cpu_seconds() {
+    local ticks=0 pid
+    for pid in "$@"; do
+        ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    done
+    python3 -c "print($ticks / $(getconf CLK_TCK))"
+}
+nginx_workers=$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')
+
+# Runs wrk; sets `rps` and `p99` (ms), and the CPU seconds of wrk (`wrk_cpu`), of nginx's
+# workers (`nginx_cpu`) and of lgsp (`lgsp_cpu`) during the measured run.
 run_wrk() {
     local name=$1 url=$2; shift 2
     wrk -t2 -c64 -d3s "$@" "$url" > /dev/null   # warm-up
-    wrk -t2 -c64 -d"$duration" --latency "$@" "$url" > "$work/$name.wrk"
+    local nginx_before lgsp_before
+    nginx_before=$(cpu_seconds $nginx_workers)
+    lgsp_before=$(cpu_seconds "$lgsp_pid")
+    local TIMEFORMAT='%U %S'
+    { time wrk -t2 -c64 -d"$duration" --latency "$@" "$url" > "$work/$name.wrk" ; } 2> "$work/$name.time"
+    wrk_cpu=$(awk '{print $1 + $2}' "$work/$name.time")
+    nginx_cpu=$(python3 -c "print($(cpu_seconds $nginx_workers) - $nginx_before)")
+    lgsp_cpu=$(python3 -c "print($(cpu_seconds "$lgsp_pid") - $lgsp_before)")
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/$name.wrk")
     p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}' "$work/$name.wrk")
     local non2xx; non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/$name.wrk")
@@ -161,6 +182,7 @@ run_wrk nginx "http://127.0.0.1:$proxy_port/api/khai-sinh.json"
 nginx_rps=$rps; nginx_p99=$p99
 run_wrk lgsp "$base$gateway_path" -s "$work/lgsp.lua"
 lgsp_rps=$rps; lgsp_p99=$p99
+lgsp_requests=$(awk '/requests in/ {print $1}' "$work/lgsp.wrk")
 leaves=$(curl -sf "$base/log/checkpoint" | sed -n 2p)
 echo "   log size after the runs: $leaves leaves (one per exchange, each durable before its answer)"
 curl -sf "http://127.0.0.1:$metrics_port/metrics" | awk '
@@ -169,16 +191,23 @@ curl -sf "http://127.0.0.1:$metrics_port/metrics" | awk '
     END { if (count) printf "   durable commits: %d, %.1f leaves each on average\n", count, sum/count;
           if (dcount) printf "   lgsp exchange time before the log commit (mean): %.2f ms\n", 1000*dsum/dcount }'
 
-signs=$(openssl speed -seconds 3 ed25519 2>/dev/null | awk '/EdDSA \(Ed25519\)/ {print $(NF-1)}')
-python3 - "$nginx_rps" "$lgsp_rps" "$nginx_p99" "$lgsp_p99" "${signs:-0}" "$(nproc)" <<'PY'
+signs=$("$sign_speed" 3 | awk '{print $1}')
+python3 - "$nginx_rps" "$lgsp_rps" "$nginx_p99" "$lgsp_p99" "$signs" "$(nproc)" \
+    "$lgsp_requests" "$wrk_cpu" "$nginx_cpu" "$lgsp_cpu" <<'PY'
 import sys
-nr, lr, np_, lp, signs, cores = map(float, sys.argv[1:7])
+nr, lr, np_, lp, signs, cores, requests, wrk_cpu, upstream_cpu, lgsp_cpu = map(float, sys.argv[1:11])
 t, p = lr / nr, lp / np_
 print(f"   throughput lgsp/nginx: {t:.2f}x (target >= 0.6) " + ("OK" if t >= 0.6 else "UNDER"))
 print(f"   p99 lgsp/nginx:        {p:.2f}x (target <= 2)   " + ("OK" if p <= 2 else "OVER"))
-if signs:
-    ceiling = cores * signs / 2
-    print(f"== Ed25519 signing (openssl speed, one core): {signs:.0f} signatures/s")
-    print(f"   two per exchange on {cores:.0f} cores doing nothing else: at most {ceiling:.0f} "
-          f"exchanges/s = {ceiling / nr:.2f}x nginx's throughput")
+# What an exchange costs, in CPU microseconds, during the lgsp run: the load generator and the
+# upstream share the machine with lgsp.
+us = lambda seconds: 1e6 * seconds / requests
+sign = 1e6 / signs
+print(f"== CPU per exchange in the lgsp run: lgsp {us(lgsp_cpu):.0f} us, wrk {us(wrk_cpu):.0f} us, "
+      f"upstream nginx {us(upstream_cpu):.0f} us")
+print(f"   Ed25519 (ed25519-dalek, one core): {signs:.0f} signatures/s = {sign:.1f} us; "
+      f"two per exchange = {2 * sign:.0f} us")
+ceiling = cores * 1e6 / (us(wrk_cpu) + us(upstream_cpu) + 2 * sign)
+print(f"   with nothing in lgsp but the two signatures, {cores:.0f} cores would serve at most "
+      f"{ceiling:.0f} exchanges/s = {ceiling / nr:.2f}x nginx's throughput")
 PY
