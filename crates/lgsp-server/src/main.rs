@@ -319,9 +319,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let settings = load(&args.common, flags)?;
     lgsp_server::init_tracing(&settings);
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    runtime
+    let served = runtime
         .block_on(lgsp_server::serve(settings))
-        .map_err(|e| format!("{e:#}"))
+        .map_err(|e| format!("{e:#}"));
+    // Requests are finished and the store closed; what may still run is a monitoring probe's
+    // name lookup on a blocking thread, which can take the resolver's whole timeout. Do not
+    // hold the exit for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    served
 }
 
 fn log(command: LogCommand) -> ExitCode {
