@@ -197,10 +197,34 @@ pub fn retry_delay(failures: u32, base: Duration, max: Duration) -> Duration {
     base.saturating_mul(1u32 << doublings.min(31)).min(max)
 }
 
+/// `delay` spread over its upper half by `unit`, a number in `[0, 1)` the caller draws at
+/// random: receivers that failed together (one outage) are then not all tried again at the
+/// same instant, and no wait is shorter than half the backoff.
+pub fn jittered(delay: Duration, unit: f64) -> Duration {
+    let unit = if unit.is_finite() {
+        unit.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    delay / 2 + delay.mul_f64(unit / 2.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn retries_are_spread_over_the_upper_half_of_the_backoff() {
+        let delay = Duration::from_secs(80);
+        assert_eq!(jittered(delay, 0.0), Duration::from_secs(40));
+        assert_eq!(jittered(delay, 0.5), Duration::from_secs(60));
+        assert_eq!(jittered(delay, 1.0), delay);
+        assert_eq!(jittered(delay, 7.0), delay);
+        assert_eq!(jittered(delay, f64::NAN), Duration::from_secs(40));
+        // Two receivers failing together with different draws are tried apart.
+        assert_ne!(jittered(delay, 0.1), jittered(delay, 0.9));
+    }
 
     fn target(raw: &str) -> Result<String, TargetError> {
         WebhookTarget::parse(raw, true).map(|t| t.0)

@@ -7,7 +7,8 @@
 //! cursors that have changes to send, and takes each one with a lease (a conditional UPDATE in
 //! storage that succeeds for one node only) before sending. The holder sends batches in order
 //! and moves the cursor after each acknowledged batch, so delivery is at least once and in
-//! order; a failed batch is tried again after an exponential backoff.
+//! order; a failed batch is tried again after an exponential backoff, spread at random
+//! over its upper half (receivers down together are not all retried at once).
 
 mod delivery;
 pub mod nats;
@@ -40,12 +41,16 @@ fn lease(state: &AppState) -> chrono::Duration {
     chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 1000))
 }
 
-/// The wait before trying again after the `failures`-th consecutive failure.
+/// The wait before trying again after the `failures`-th consecutive failure: the exponential
+/// backoff, spread at random over its upper half.
 fn retry_delay(state: &AppState, failures: i64) -> chrono::Duration {
-    let delay = lgsp_core::webhook::retry_delay(
-        u32::try_from(failures).unwrap_or(u32::MAX),
-        Duration::from_millis(state.settings.push_retry_base_millis),
-        Duration::from_secs(state.settings.push_retry_max_seconds),
+    let delay = lgsp_core::webhook::jittered(
+        lgsp_core::webhook::retry_delay(
+            u32::try_from(failures).unwrap_or(u32::MAX),
+            Duration::from_millis(state.settings.push_retry_base_millis),
+            Duration::from_secs(state.settings.push_retry_max_seconds),
+        ),
+        rand::random::<f64>(),
     );
     chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1))
 }

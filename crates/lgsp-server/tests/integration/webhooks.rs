@@ -455,12 +455,12 @@ async fn q5_3_b_webhook_sends_the_same_batch_again_until_acknowledged(backend: B
         ]
     );
     assert_eq!(log[3]["error"], "HTTP 500");
-    // Each retry waited longer than the one before (50 ms, then 100 ms at least).
+    // Each retry waited at least half its backoff (50 ms, then 100 ms; the rest is at random).
     let at = |i: usize| {
         chrono::DateTime::parse_from_rfc3339(log[i]["attempted_at"].as_str().unwrap()).unwrap()
     };
-    assert!((at(2) - at(3)).num_milliseconds() >= 50);
-    assert!((at(1) - at(2)).num_milliseconds() >= 100);
+    assert!((at(2) - at(3)).num_milliseconds() >= 25);
+    assert!((at(1) - at(2)).num_milliseconds() >= 50);
     app.stop().await;
 }
 
