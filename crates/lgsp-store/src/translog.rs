@@ -24,18 +24,6 @@ pub struct StoredCheckpoint {
     pub signed_at: Timestamp,
 }
 
-fn placeholders(count: usize, per_row: usize) -> String {
-    (0..count)
-        .map(|row| {
-            let params: Vec<String> = (1..=per_row)
-                .map(|p| format!("${}", row * per_row + p))
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for byte in bytes {
@@ -45,7 +33,7 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
 }
 
 /// The query reading the rows of the leaves that hold stored hashes `indexes`, and those leaves.
-fn hash_query(indexes: &[u64]) -> (String, Vec<u64>) {
+fn hash_query(backend: crate::Backend, indexes: &[u64]) -> (String, Vec<u64>) {
     let mut leaves: Vec<u64> = indexes
         .iter()
         .map(|&i| lgsp_tlog::stored_hash_position(i).0)
@@ -54,7 +42,7 @@ fn hash_query(indexes: &[u64]) -> (String, Vec<u64>) {
     leaves.dedup();
     let sql = format!(
         "SELECT idx, hashes FROM log_entries WHERE idx IN ({})",
-        placeholders(leaves.len(), 1).replace(['(', ')'], "")
+        crate::value_rows(backend, leaves.len(), 1).replace(['(', ')'], "")
     );
     (sql, leaves)
 }
@@ -196,7 +184,7 @@ impl Store {
             let edge = lgsp_tlog::edge_indexes(size);
             let mut known: HashMap<u64, Hash> = HashMap::with_capacity(edge.len());
             if !edge.is_empty() {
-                let (sql, leaves_wanted) = hash_query(&edge);
+                let (sql, leaves_wanted) = hash_query(backend, &edge);
                 let mut query = sqlx::query_as::<_, (i64, Vec<u8>)>(&sql);
                 for &leaf in &leaves_wanted {
                     query = query.bind(leaf as i64);
@@ -227,7 +215,7 @@ impl Store {
     pub async fn log_hashes(&self, indexes: &[u64]) -> Result<HashMap<u64, Hash>> {
         let mut found = HashMap::with_capacity(indexes.len());
         for chunk in indexes.chunks(HASHES_PER_READ) {
-            let (sql, leaves) = hash_query(chunk);
+            let (sql, leaves) = hash_query(self.backend(), chunk);
             let rows: Vec<(i64, Vec<u8>)> = on_pool!(self, |pool| {
                 let mut query = sqlx::query_as(&sql);
                 for &leaf in &leaves {
