@@ -38,7 +38,7 @@ pub(crate) fn insert_sql(backend: crate::Backend, rows: usize) -> String {
              provider_agency, target, purpose, method, status, refusal, response_bytes,
              latency_micros, subject)
          VALUES {}",
-        crate::value_rows(backend, rows, 14)
+        crate::value_lists(rows, 14, 1, backend)
     )
 }
 

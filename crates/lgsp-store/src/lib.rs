@@ -96,29 +96,34 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
-/// The parameters of `rows` rows of `columns` values each, `($1, $2), ($3, $4)`, for a
-/// statement inserting many rows at once. SQLite gets anonymous `?` parameters instead: it
-/// finds a numbered parameter's name by a linear scan of the statement's names, and the driver
-/// asks for every one, which makes binding a statement of hundreds of `$n` quadratic.
-pub(crate) fn value_rows(backend: Backend, rows: usize, columns: usize) -> String {
-    let mut out = String::with_capacity(rows * columns * 6);
+/// `rows` parenthesised lists of `width` placeholders, `($2, $3), ($4, $5)` numbered on from
+/// `$first` on PostgreSQL; on SQLite anonymous `?`, bound in order: SQLite looks named and
+/// numbered parameters up by a linear scan, and the driver asks for every one, which makes
+/// binding a large statement of `$n` quadratic.
+pub(crate) fn value_lists(rows: usize, width: usize, first: usize, backend: Backend) -> String {
+    let mut sql = String::with_capacity(rows * width * 6);
+    let mut n = first;
     for row in 0..rows {
-        out.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..columns {
-            if column > 0 {
-                out.push_str(", ");
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for k in 0..width {
+            if k > 0 {
+                sql.push_str(", ");
             }
             match backend {
-                Backend::Sqlite => out.push('?'),
+                Backend::Sqlite => sql.push('?'),
                 Backend::Postgres => {
-                    out.push('$');
-                    out.push_str(&(row * columns + column + 1).to_string());
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
                 }
             }
+            n += 1;
         }
-        out.push(')');
+        sql.push(')');
     }
-    out
+    sql
 }
 
 /// Which database engine a [`Store`] runs on.

@@ -235,7 +235,7 @@ pub(crate) fn upsert_sql(backend: crate::Backend, rows: usize) -> String {
          VALUES {}
          ON CONFLICT (day, provider_agency, consumer_agency, target) DO UPDATE SET {}",
         buckets.join(", "),
-        crate::value_rows(backend, rows, COLUMNS),
+        crate::value_lists(rows, COLUMNS, 1, backend),
         sums.join(", ")
     )
 }

@@ -42,7 +42,7 @@ fn hash_query(backend: crate::Backend, indexes: &[u64]) -> (String, Vec<u64>) {
     leaves.dedup();
     let sql = format!(
         "SELECT idx, hashes FROM log_entries WHERE idx IN ({})",
-        crate::value_rows(backend, leaves.len(), 1).replace(['(', ')'], "")
+        crate::value_lists(leaves.len(), 1, 1, backend).replace(['(', ')'], "")
     );
     (sql, leaves)
 }

@@ -18,7 +18,6 @@ use serde::Serialize;
 use sqlx::types::Json;
 use sqlx::Row;
 
-use super::import::value_lists;
 use super::{table_statements, RecordTable};
 use crate::{now, on_pool, Backend, Result, Store, StoreError};
 
@@ -277,7 +276,7 @@ impl Store {
                 let sql = format!(
                     "INSERT INTO \"{name}\" (_id, _valid_from, _valid_to, {}){overriding} VALUES {}",
                     select_columns(schema),
-                    value_lists(rows.len(), columns, 1, backend)
+                    crate::value_lists(rows.len(), columns, 1, backend)
                 );
                 let mut insert = sqlx::query(&sql);
                 for row in &rows {

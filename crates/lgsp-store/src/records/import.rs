@@ -1,7 +1,5 @@
 //! Imports: rows go into a dataset's table in one transaction, as new versions.
 
-use std::fmt::Write;
-
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use lgsp_core::table_schema::{CellValue, FieldType};
 use sqlx::postgres::PgArguments;
@@ -615,34 +613,6 @@ const MAX_ROWS_PER_INSERT: usize = 500;
 /// Bytes of COPY text sent to PostgreSQL at a time.
 const COPY_CHUNK_BYTES: usize = 256 * 1024;
 
-/// `rows` parenthesised lists of `width` placeholders, `($2, $3), ($4, $5)` numbered on from
-/// `$first` on PostgreSQL; on SQLite anonymous `?`, bound in order: SQLite looks named and
-/// numbered parameters up by a linear scan, which makes large statements quadratic.
-pub(super) fn value_lists(rows: usize, width: usize, first: usize, backend: Backend) -> String {
-    let mut sql = String::with_capacity(rows * width * 6);
-    let mut n = first;
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for k in 0..width {
-            if k > 0 {
-                sql.push_str(", ");
-            }
-            match backend {
-                Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => {
-                    let _ = write!(sql, "${n}");
-                }
-            }
-            n += 1;
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 /// `INSERT INTO t (_valid_from, fields...) VALUES ('<at>', ?, ...), ...` for `rows` rows, on
 /// SQLite. The import's instant is the same for every row, so it is written into the statement
 /// (as the text sqlx binds a `DateTime<Utc>` as, which every query compares with) instead of
@@ -678,7 +648,7 @@ fn close_keys_sql(table: &RecordTable, key_len: usize, rows: usize, backend: Bac
         "UPDATE \"{}\" SET _valid_to = {at} WHERE _valid_to IS NULL AND ({}) IN (VALUES {})",
         table.table,
         columns.join(", "),
-        value_lists(rows, key_len, 2, backend)
+        crate::value_lists(rows, key_len, 2, backend)
     )
 }
 
